@@ -1,0 +1,12 @@
+-- One row per setting as the package resolves it, overridden or default.
+select
+    'rollback_schema' as setting_key,
+    '{{ steward.setting("rollback_schema") }}' as setting_value
+union all
+select
+    'identifier_pattern' as setting_key,
+    '{{ steward.setting("identifier_pattern") }}' as setting_value
+union all
+select
+    'validated_identifier' as setting_key,
+    '{{ steward.validate_identifier("order_id", "integration test") }}' as setting_value

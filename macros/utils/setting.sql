@@ -1,0 +1,28 @@
+{#- The one place package settings are read. Named `setting`, not `config`: a
+    macro called `config` would shadow dbt's own `config` inside every model
+    this package ships. -#}
+{% macro setting(key) -%}
+  {{ return(adapter.dispatch('setting', 'steward')(key)) }}
+{%- endmacro %}
+
+{% macro default__setting(key) -%}
+  {%- set defaults = {
+      'run_timestamp': none,
+      'rollback_schema': 'steward_rollback',
+      'identifier_pattern': '^[A-Za-z_][A-Za-z0-9_]*$',
+  } -%}
+  {%- if key not in defaults -%}
+    {{ exceptions.raise_compiler_error(
+        "steward.setting: unknown key '" ~ key ~ "'; known keys: " ~ (defaults.keys() | sort | join(', '))) }}
+  {%- endif -%}
+  {%- set overrides = var('steward', {}) -%}
+  {%- if overrides is not mapping -%}
+    {{ exceptions.raise_compiler_error("var 'steward' must be a mapping of setting names to values, got: " ~ overrides) }}
+  {%- endif -%}
+  {%- set unknown = overrides.keys() | reject('in', defaults.keys()) | list -%}
+  {%- if unknown -%}
+    {{ exceptions.raise_compiler_error(
+        "var 'steward' has unknown key(s) " ~ (unknown | sort | join(', ')) ~ "; known keys: " ~ (defaults.keys() | sort | join(', '))) }}
+  {%- endif -%}
+  {{ return(overrides.get(key, defaults[key])) }}
+{%- endmacro %}

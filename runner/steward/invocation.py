@@ -1,0 +1,141 @@
+"""Run dbt in-process, one command at a time, and summarise what it did."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from steward.errors import BadInput
+from steward.project import Project
+from steward.redact import redact_text
+
+# Statuses dbt reports for nodes that did not go as planned.
+FAILED_STATUSES = frozenset({"error", "fail", "runtime error"})
+
+
+@dataclass(frozen=True)
+class NodeResult:
+    unique_id: str
+    resource_type: str
+    name: str
+    status: str
+    execution_time: float
+    message: str | None = None
+    failures: int | None = None
+    rows_affected: int | None = None
+    relation: str | None = None
+
+    @property
+    def failed(self) -> bool:
+        return self.status in FAILED_STATUSES
+
+
+@dataclass(frozen=True)
+class DbtOutcome:
+    command: str
+    success: bool
+    nodes: tuple[NodeResult, ...] = ()
+    error: str | None = None
+    raw: Any = field(default=None, repr=False, compare=False)
+
+    @property
+    def failed_nodes(self) -> tuple[NodeResult, ...]:
+        return tuple(node for node in self.nodes if node.failed)
+
+
+class DbtInvoker:
+    """Invokes dbt commands against one project and target.
+
+    dbt keeps process-wide state, so invocations run one after another; dbtRunner resets
+    the adapters around each one.
+    """
+
+    def __init__(self, project: Project, *, quiet: bool = False,
+                 callbacks: Sequence[Callable[[Any], None]] = ()) -> None:
+        self.project = project
+        self.quiet = quiet
+        self.callbacks = list(callbacks)
+
+    def base_args(self) -> list[str]:
+        return [
+            "--project-dir", str(self.project.project_dir),
+            "--profiles-dir", str(self.project.profiles_dir),
+            "--target", self.project.target_name,
+        ]
+
+    def invoke(self, command: Sequence[str], extra: Sequence[str] = (), manifest: Any = None) -> DbtOutcome:
+        from dbt.cli.main import dbtRunner
+
+        global_flags = ["--no-version-check"] + (["--quiet"] if self.quiet else [])
+        argv = [*global_flags, *command, *self.base_args(), *extra]
+        os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "False")
+        result = dbtRunner(manifest=manifest, callbacks=self.callbacks).invoke(argv)
+        error = None
+        if result.exception is not None:
+            error = redact_text(_one_line(result.exception), self.project.connection.secrets)
+        return DbtOutcome(
+            command=" ".join(command),
+            success=bool(result.success),
+            nodes=tuple(_node_results(result.result)),
+            error=error,
+            raw=result.result,
+        )
+
+
+    def ensure_packages(self) -> None:
+        """Run `dbt deps` when the project declares packages that are not installed yet."""
+        declared = any(
+            (yaml.safe_load(path.read_text()) or {}).get("packages")
+            for path in (self.project.project_dir / name for name in ("packages.yml", "dependencies.yml"))
+            if path.is_file()
+        )
+        installed = self.project.project_dir / self.project.packages_install_path
+        if declared and not (installed.is_dir() and any(installed.iterdir())):
+            outcome = self.invoke(["deps"])
+            if not outcome.success:
+                raise BadInput(f"packages: dbt deps failed: {outcome.error}")
+
+    def list_nodes(self, extra: Sequence[str] = ()) -> list[dict[str, Any]]:
+        """The nodes a selection resolves to, as dbt ls reports them (unique_id, resource_type, name)."""
+        from dbt.cli.main import dbtRunner
+
+        # ls prints its listing even with --quiet; log level none keeps our output clean.
+        argv = ["--no-version-check", "--log-level", "none", "ls", *self.base_args(), *extra,
+                "--output", "json", "--output-keys", "unique_id", "resource_type", "name"]
+        result = dbtRunner().invoke(argv)
+        if not result.success:
+            raise BadInput(f"selection: dbt could not list nodes: {_one_line(result.exception)}")
+        return [json.loads(line) for line in result.result or []]
+
+
+def _one_line(error: Any) -> str:
+    return " ".join(str(error).split()) if error else "unknown error"
+
+
+def _node_results(result: Any) -> list[NodeResult]:
+    nodes: list[NodeResult] = []
+    for item in getattr(result, "results", None) or []:
+        node = getattr(item, "node", None)
+        if node is None:
+            continue
+        adapter_response = getattr(item, "adapter_response", None) or {}
+        relation = getattr(node, "relation_name", None)
+        nodes.append(
+            NodeResult(
+                unique_id=node.unique_id,
+                resource_type=str(node.resource_type),
+                name=node.name,
+                status=str(item.status),
+                execution_time=float(getattr(item, "execution_time", 0.0) or 0.0),
+                message=getattr(item, "message", None),
+                failures=getattr(item, "failures", None),
+                rows_affected=adapter_response.get("rows_affected") if isinstance(adapter_response, dict) else None,
+                relation=relation,
+            )
+        )
+    return nodes

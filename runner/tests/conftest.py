@@ -1,0 +1,64 @@
+"""Fixtures shared by the suite; see harness.py for how projects are isolated."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from harness import ADAPTERS, REPO_ROOT, DbtProject, make_project, postgres_unavailable_reason
+
+os.environ["DBT_SEND_ANONYMOUS_USAGE_STATS"] = "False"
+os.environ["DBT_VERSION_CHECK"] = "False"
+
+
+@pytest.fixture(scope="session")
+def session_prefix() -> str:
+    """Schemas of this pytest session start with it, so parallel sessions never collide."""
+    return f"stw_{secrets.token_hex(4)}"
+
+
+@pytest.fixture(scope="session", params=ADAPTERS)
+def adapter(request: pytest.FixtureRequest) -> str:
+    if request.param == "postgres":
+        reason = postgres_unavailable_reason()
+        if reason:
+            if os.environ.get("STEWARD_REQUIRE_POSTGRES") == "1":
+                pytest.fail(f"{reason} (STEWARD_REQUIRE_POSTGRES=1)")
+            pytest.skip(reason)
+    return request.param
+
+
+@pytest.fixture(scope="session")
+def project_factory(tmp_path_factory: pytest.TempPathFactory, session_prefix: str) -> Iterator:
+    """Makes isolated project copies; drops every Postgres schema they created at session end."""
+    made: list[DbtProject] = []
+
+    def make(source: str, adapter: str, profile_name: str, label: str | None = None) -> DbtProject:
+        destination = tmp_path_factory.mktemp(f"{label or Path(source).name}_{adapter}")
+        project = make_project(REPO_ROOT / source, destination, adapter, session_prefix, profile_name)
+        made.append(project)
+        return project
+
+    yield make
+    for project in made:
+        project.warehouse.drop_all()
+
+
+@pytest.fixture(scope="session")
+def integration_project(adapter: str, project_factory) -> DbtProject:
+    """integration_tests/, built once per adapter per session."""
+    project = project_factory("integration_tests", adapter, "steward_integration_tests")
+    project.dbt("deps")
+    project.build_result = project.dbt("build", expect_success=None)
+    return project
+
+
+@pytest.fixture(scope="session")
+def shop_project(adapter: str, project_factory) -> DbtProject:
+    """examples/shop with its package installed; not built (commands under test build it)."""
+    project = project_factory("examples/shop", adapter, "shop")
+    project.dbt("deps")
+    return project

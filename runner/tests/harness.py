@@ -1,0 +1,181 @@
+"""Test harness: real dbt projects built on real DuckDB and PostgreSQL, in isolated copies.
+
+Every dbt-backed test takes the `adapter` fixture (duckdb, postgres). A project is copied
+into a temp dir, its `local:` package path pointed at this repository, and given a profile
+whose DuckDB file or Postgres schemas are unique to the pytest session.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+ADAPTERS = ("duckdb", "postgres")
+SENTINEL_PASSWORD = "stw-sentinel-9f3c1a"  # trust auth ignores it; it must never appear in output
+
+
+def pg_settings() -> dict[str, Any]:
+    return {
+        "host": os.environ.get("PGHOST", "127.0.0.1"),
+        "port": int(os.environ.get("PGPORT", "5432")),
+        "user": os.environ.get("PGUSER", "postgres"),
+        "dbname": os.environ.get("PGDATABASE", "test"),
+    }
+
+
+def postgres_unavailable_reason() -> str | None:
+    import psycopg2
+
+    try:
+        psycopg2.connect(connect_timeout=3, **pg_settings()).close()
+    except psycopg2.Error as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        return f"PostgreSQL unreachable at {pg_settings()['host']}:{pg_settings()['port']}: {first}"
+    return None
+
+
+@dataclass
+class Warehouse:
+    """Direct SQL access to what a test's dbt builds wrote, for assertions."""
+
+    adapter: str
+    duckdb_path: Path | None = None
+    schema_prefix: str = ""
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        if self.adapter == "duckdb":
+            import duckdb
+
+            with duckdb.connect(str(self.duckdb_path)) as connection:
+                return connection.execute(sql, list(params)).fetchall()
+        import psycopg2
+
+        with psycopg2.connect(**pg_settings()) as connection, connection.cursor() as cursor:
+            cursor.execute(sql, tuple(params) or None)
+            return cursor.fetchall() if cursor.description else []
+
+    def execute(self, sql: str) -> None:
+        self.query(sql)
+
+    def scalar(self, sql: str) -> Any:
+        rows = self.query(sql)
+        return rows[0][0] if rows else None
+
+    def schemas(self) -> list[str]:
+        rows = self.query(
+            "select schema_name from information_schema.schemata where schema_name like %s order by 1"
+            if self.adapter == "postgres"
+            else "select schema_name from information_schema.schemata where schema_name like ? order by 1",
+            (self.schema_prefix + "%",),
+        )
+        return [row[0] for row in rows]
+
+    def catalog(self) -> list[tuple[Any, ...]]:
+        """Every table and column in the test's schemas, with row counts: a fingerprint for 'nothing changed'."""
+        placeholder = "%s" if self.adapter == "postgres" else "?"
+        columns = self.query(
+            "select table_schema, table_name, column_name, data_type from information_schema.columns "
+            f"where table_schema like {placeholder} order by 1, 2, 3",
+            (self.schema_prefix + "%",),
+        )
+        tables = self.query(
+            "select table_schema, table_name, table_type from information_schema.tables "
+            f"where table_schema like {placeholder} order by 1, 2",
+            (self.schema_prefix + "%",),
+        )
+        counts = [
+            (schema, name, self.scalar(f'select count(*) from "{schema}"."{name}"'))
+            for schema, name, kind in tables
+        ]
+        return [*columns, *tables, *counts]
+
+    def drop_all(self) -> None:
+        if self.adapter == "postgres":
+            for schema in self.schemas():
+                self.execute(f'drop schema if exists "{schema}" cascade')
+
+
+@dataclass
+class DbtProject:
+    """An isolated copy of a dbt project bound to one adapter."""
+
+    name: str
+    adapter: str
+    directory: Path
+    warehouse: Warehouse
+    target: str = "ci"
+    env: dict[str, str] = field(default_factory=dict)
+    build_result: Any = None  # set by fixtures that build the project once per session
+
+    def dbt(self, *args: str, expect_success: bool | None = True) -> Any:
+        """Invoke dbt in-process; dbtRunner resets adapters around every invocation."""
+        from dbt.cli.main import dbtRunner
+
+        argv = [*args, "--project-dir", str(self.directory), "--profiles-dir", str(self.directory),
+                "--target", self.target]
+        errors: list[str] = []
+
+        def collect_errors(event: Any) -> None:
+            if event.info.level == "error":
+                errors.append(event.info.msg)
+
+        result = dbtRunner(callbacks=[collect_errors]).invoke(argv)
+        result.error_events = errors
+        if expect_success is not None and bool(result.success) != expect_success:
+            raise AssertionError(f"dbt {' '.join(args)}: success={result.success}, exception={result.exception}")
+        return result
+
+    def steward(self, *args: str, env: dict[str, str] | None = None, timeout: float = 300,
+                cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+        """Run the steward CLI as a person would, in a fresh process."""
+        command = [sys.executable, "-m", "steward", *args]
+        if not any(a in args for a in ("--help", "--version")):
+            command += ["--project-dir", str(self.directory), "--profiles-dir", str(self.directory)]
+        return subprocess.run(command, capture_output=True, text=True, timeout=timeout,
+                              cwd=cwd or self.directory, env={**os.environ, **self.env, **(env or {})})
+
+
+def dbt_error_text(result: Any) -> str:
+    """The error dbt reported, whether raised (compile errors) or only logged (run-operation)."""
+    parts = [str(result.exception)] if result.exception else []
+    parts += getattr(result, "error_events", [])
+    return "\n".join(parts)
+
+
+def make_project(source: Path, destination: Path, adapter: str, schema_prefix: str, profile_name: str) -> DbtProject:
+    """Copy `source` to `destination`, point its local package at this repo, and write its profile."""
+    shutil.copytree(source, destination, dirs_exist_ok=True, ignore=shutil.ignore_patterns(
+        "target", "dbt_packages", "logs", "*.duckdb", "*.duckdb.wal", "package-lock.yml"))
+    packages_file = destination / "packages.yml"
+    if packages_file.exists():
+        packages = yaml.safe_load(packages_file.read_text()) or {}
+        for package in packages.get("packages") or []:
+            if "local" in package:
+                package["local"] = str((source / package["local"]).resolve())
+        packages_file.write_text(yaml.safe_dump(packages))
+    schema = _schema_name(schema_prefix, destination.name)
+    duckdb_path = destination / "warehouse.duckdb"
+    if adapter == "duckdb":
+        output: dict[str, Any] = {"type": "duckdb", "path": str(duckdb_path), "schema": schema, "threads": 2}
+    else:
+        output = {"type": "postgres", **pg_settings(), "password": SENTINEL_PASSWORD, "schema": schema,
+                  "threads": 2}
+    profile = {profile_name: {"target": "ci", "outputs": {"ci": output}}}
+    (destination / "profiles.yml").write_text(yaml.safe_dump(profile))
+    warehouse = Warehouse(adapter=adapter, duckdb_path=duckdb_path if adapter == "duckdb" else None,
+                          schema_prefix=schema)
+    return DbtProject(name=destination.name, adapter=adapter, directory=destination, warehouse=warehouse)
+
+
+def _schema_name(prefix: str, project: str) -> str:
+    return re.sub(r"[^a-z0-9_]", "_", f"{prefix}_{project}".lower())

@@ -1,0 +1,39 @@
+"""`steward deploy` builds examples/shop through the runner and reports where its report is."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+
+def test_deploy_builds_the_shop_and_writes_reports(shop_project):
+    done = shop_project.steward("deploy")
+    assert done.returncode == 0, done.stderr[-2000:]
+    match = re.search(r"report: (\S+)/report\.md", done.stdout)
+    assert match, done.stdout[-2000:]
+    report = json.loads((Path(match.group(1)) / "report.json").read_text())
+    assert report["status"] == "succeeded"
+    assert report["project"] == "shop"
+    statuses = {node["unique_id"]: node["status"] for node in report["nodes"]}
+    assert statuses["model.shop.fct_orders"] == "success"
+    assert all(status in ("success", "pass", "no-op") for status in statuses.values()), statuses
+    schema = shop_project.warehouse.schema_prefix
+    assert shop_project.warehouse.scalar(f"select count(*) from {schema}.fct_orders") > 0
+
+
+def test_dry_run_lists_the_plan_and_changes_nothing(shop_project):
+    before = shop_project.warehouse.catalog()
+    done = shop_project.steward("deploy", "--dry-run", "--select", "+fct_orders")
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "model.shop.fct_orders" in done.stdout and "model.shop.stg_orders" in done.stdout
+    assert "model.shop.fct_daily_revenue" not in done.stdout
+    assert shop_project.warehouse.catalog() == before
+
+
+def test_bad_selection_is_refused_before_dbt_runs(shop_project):
+    before = shop_project.warehouse.catalog()
+    done = shop_project.steward("deploy", "--select", "fct_orders;drop")
+    assert done.returncode == 2
+    assert done.stderr.strip() == "steward: error: --select: 'fct_orders;drop' is not a valid selection term"
+    assert shop_project.warehouse.catalog() == before
