@@ -7,17 +7,22 @@ import json
 import os
 import sys
 from collections.abc import Callable
+from dataclasses import asdict
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import click
 
-from steward import __version__
+from steward import __version__, validation
+from steward.checks import run_checks
 from steward.context import Context, describe, open_context
-from steward.deploy import DeployOptions, deploy
-from steward.errors import StewardError, exit_code_for
+from steward.deploy import DeployOptions, DeployResult, deploy
+from steward.errors import BadInput, StewardError, exit_code_for
 from steward.invocation import DbtInvoker
+from steward.recovery import RollbackOutcome, list_deploys, prune, recover, rollback
 from steward.redact import redact_text
+from steward.rollback import RollbackEntry
 
 
 def _fail(error: StewardError, secrets: tuple[str, ...] = ()) -> None:
@@ -68,6 +73,26 @@ def env_command(context: Context, as_json: bool) -> None:
         click.echo(redact_text(line, secrets))
 
 
+@main.command("check")
+@target_options
+@click.option("--select", "-s", default=None, help="dbt node selection to check.")
+@click.option("--exclude", default=None, help="dbt node exclusion.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def check_command(context: Context, select: str | None, exclude: str | None, as_json: bool) -> None:
+    """Run every preflight check and change nothing."""
+    checks = run_checks(context, DeployOptions(select=select, exclude=exclude), DbtInvoker(context.project, quiet=True))
+    secrets = context.project.connection.secrets
+    if as_json:
+        click.echo(redact_text(json.dumps([asdict(check) for check in checks], indent=2), secrets))
+    else:
+        for check in checks:
+            mark = "pass" if check.passed else ("warn" if not check.blocking else "FAIL")
+            click.echo(redact_text(f"{mark:<5} {check.name:<22} {check.detail}", secrets))
+    failed = [check for check in checks if check.blocking and not check.passed]
+    if failed:
+        sys.exit(failed[0].exit_code)
+
+
 @main.command("deploy")
 @target_options
 @click.option("--select", "-s", default=None, help="dbt node selection.")
@@ -75,18 +100,141 @@ def env_command(context: Context, as_json: bool) -> None:
 @click.option("--vars", "vars_", default=None, help="YAML mapping of vars passed to dbt.")
 @click.option("--full-refresh", is_flag=True, help="Rebuild incremental models from scratch.")
 @click.option("--dry-run", is_flag=True, help="Print the plan and change nothing.")
+@click.option("--no-rollback", is_flag=True, help="On failure, leave what was built; keep the rollback point.")
+@click.option("--yes", "-y", is_flag=True, help="Confirm a prod deploy without asking.")
+@click.option("--override-safety", "override_reason", default=None, metavar="REASON",
+              help="Proceed past a refused safety check; the reason is recorded.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 def deploy_command(context: Context, select: str | None, exclude: str | None, vars_: str | None,
-                   full_refresh: bool, dry_run: bool) -> None:
-    """Build the selection with dbt and write a report."""
-    options = DeployOptions(select=select, exclude=exclude, vars=vars_, full_refresh=full_refresh, dry_run=dry_run)
-    result = deploy(context, options, DbtInvoker(context.project))
+                   full_refresh: bool, dry_run: bool, no_rollback: bool, yes: bool,
+                   override_reason: str | None, as_json: bool) -> None:
+    """Preflight, lock, rollback point, dbt build; on failure restore everything and verify."""
+    options = DeployOptions(select=select, exclude=exclude, vars=vars_, full_refresh=full_refresh,
+                            dry_run=dry_run, auto_rollback=not no_rollback, yes=yes,
+                            override_reason=override_reason)
+    result = deploy(context, options, DbtInvoker(context.project, quiet=as_json),
+                    ask=lambda question: click.confirm(question, default=False, err=True))
+    for warning in result.warnings:
+        click.echo(f"steward: warning: {warning}", err=True)
+    if as_json:
+        click.echo(json.dumps(_deploy_json(result), indent=2))
+        return
     if dry_run:
-        click.echo(f"Plan for {context.project.target_name} ({context.tier}): {len(result.plan)} node(s)")
-        for unique_id in result.plan:
-            click.echo(f"  {unique_id}")
+        click.echo(f"Plan for {context.project.target_name} ({context.tier}): "
+                   f"{len(result.plan.nodes)} node(s) to build, {len(result.plan.tests)} test(s)")
+        for node in result.plan.nodes:
+            where = f" -> {node.relation}" if node.relation else ""
+            click.echo(f"  {node.unique_id} ({node.materialized}){where}")
+        click.echo(f"Rollback point: {len(result.plan.relations)} relation(s) in schema "
+                   f"{context.policy.rollback_schema}")
         click.echo("Dry run: nothing was changed.")
         return
-    click.echo(f"Deploy {result.deploy_id} {result.status}; report: {result.report_dir}/report.md")
+    click.echo(delivery_line(context, result))
+    click.echo(f"Report: {result.report_dir}/report.md")
+
+
+@main.command("rollback")
+@target_options
+@click.option("--deploy-id", default=None, help="The deploy to roll back.")
+@click.option("--last", is_flag=True, help="Roll back the most recent deploy.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def rollback_command(context: Context, deploy_id: str | None, last: bool, as_json: bool) -> None:
+    """Restore a kept rollback point (of a successful deploy too) and verify it."""
+    if bool(deploy_id) == last:
+        raise BadInput("rollback: give exactly one of --deploy-id ID or --last")
+    outcome = rollback(context, deploy_id)
+    if as_json:
+        click.echo(json.dumps(_rollback_json(outcome), indent=2))
+    elif outcome.already:
+        click.echo(f"Deploy {outcome.record.deploy_id} was already rolled back; nothing to do.")
+    else:
+        click.echo(f"Rolled back deploy {outcome.record.deploy_id}: {len(outcome.restored)} relation(s) "
+                   "restored; counts and checksums verified.")
+
+
+@main.command("recover")
+@target_options
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def recover_command(context: Context, as_json: bool) -> None:
+    """Finish an interrupted deploy: restore its rollback point and verify. Safe to run again."""
+    outcomes = recover(context)
+    if as_json:
+        click.echo(json.dumps([_rollback_json(o) for o in outcomes], indent=2))
+    elif not outcomes:
+        click.echo("Nothing to recover.")
+    for outcome in outcomes if not as_json else ():
+        click.echo(f"Recovered deploy {outcome.record.deploy_id}: {len(outcome.restored)} relation(s) "
+                   "restored; counts and checksums verified.")
+
+
+@main.command("deploys")
+@target_options
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def deploys_command(context: Context, as_json: bool) -> None:
+    """Deploys of this target with status, touched relations and how long each rollback point is kept."""
+    listings = list_deploys(context)
+    if as_json:
+        click.echo(json.dumps([{**json.loads(item.record.to_json()), "rollback_point": item.rollback_point}
+                               for item in listings], indent=2))
+        return
+    if not listings:
+        click.echo("No deploys yet.")
+    for item in listings:
+        record = item.record
+        click.echo(f"{record.deploy_id}  {record.state:<15} {len(record.relations):>3} relation(s)  "
+                   f"started {record.started_at}  rollback point {item.rollback_point}"
+                   + (f" until {record.keep_until}" if item.rollback_point == "kept" else ""))
+
+
+@main.command("prune")
+@target_options
+@click.option("--keep", type=int, default=None, help="Always keep the newest N rollback points [policy].")
+@click.option("--older-than", default=None, help="Only prune points older than this, e.g. 7d [policy].")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def prune_command(context: Context, keep: int | None, older_than: str | None, as_json: bool) -> None:
+    """Delete old rollback points; never the newest N, never while a deploy holds the lock."""
+    age = validation.duration(older_than, "--older-than") if older_than is not None else None
+    outcome = prune(context, keep, age)
+    if as_json:
+        click.echo(json.dumps(asdict(outcome), indent=2))
+    else:
+        click.echo(f"Pruned {len(outcome.pruned)} rollback point(s) ({outcome.tables_dropped} table(s) dropped); "
+                   f"kept {len(outcome.kept)}.")
+
+
+def delivery_line(context: Context, result: DeployResult) -> str:
+    nodes = result.outcome.nodes if result.outcome else ()
+    models = [n for n in nodes if n.resource_type == "model" and n.status == "success"]
+    rows = sum(n.rows_affected or 0 for n in nodes if n.resource_type in ("model", "seed"))
+    tests = [n for n in nodes if n.resource_type in ("test", "unit_test")]
+    passed = sum(1 for n in tests if n.status == "pass")
+    started = datetime.fromisoformat(result.record.started_at)
+    elapsed = (datetime.fromisoformat(result.record.updated_at) - started).total_seconds()
+    return (f"Deployed {len(models)} models ({rows} rows) to {context.project.target_name} in {elapsed:.0f}s; "
+            f"tests {passed}/{len(tests)} passed; rollback point kept until {result.record.keep_until}.")
+
+
+def _deploy_json(result: DeployResult) -> dict[str, Any]:
+    return {
+        "deploy_id": result.deploy_id,
+        "status": "dry-run" if result.outcome is None and result.record.state == "planned" else result.status,
+        "plan": [{"unique_id": n.unique_id, "materialized": n.materialized,
+                  "relation": str(n.relation) if n.relation else None} for n in result.plan.nodes],
+        "tests": list(result.plan.tests),
+        "rollback_point": [_entry_json(e) for e in result.rollback_point],
+        "report_dir": str(result.report_dir) if result.report_dir else None,
+        "warnings": result.warnings,
+    }
+
+
+def _rollback_json(outcome: RollbackOutcome) -> dict[str, Any]:
+    return {"deploy_id": outcome.record.deploy_id, "state": outcome.record.state, "already": outcome.already,
+            "restored": [_entry_json(e) for e in outcome.restored]}
+
+
+def _entry_json(entry: RollbackEntry) -> dict[str, Any]:
+    return {"relation": str(entry.relation), "kind": entry.kind, "external": entry.external,
+            "row_count": entry.row_count, "checksum": entry.checksum}
 
 
 def _key_value_lines(data: dict[str, Any], prefix: str = "") -> list[str]:

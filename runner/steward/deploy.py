@@ -1,17 +1,30 @@
-"""A deploy: validate, build with dbt, and report."""
+"""A guarded deploy: preflight, lock, rollback point, build, and on failure a verified restore.
+
+Every state is journalled before its step, so `steward recover` can finish the job after the
+process is killed at any point.
+"""
 
 from __future__ import annotations
 
+import getpass
+import os
 import secrets as token_source
-from dataclasses import dataclass, field
+import socket
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
-from pathlib import Path
 
 from steward import validation
 from steward.context import Context
-from steward.errors import DbtFailed
+from steward.errors import DbtFailed, RecoveryRequired, RollbackFailed
 from steward.invocation import DbtInvoker, DbtOutcome
+from steward.journal import DeployRecord, LocalJournal, WarehouseJournal, merge
+from steward.lock import DeployLock, LockHolder
+from steward.plan import Plan, make_plan
 from steward.report import write_reports
+from steward.rollback import Mismatch, RollbackEntry, RollbackStore
+from steward.safety import branch_checks, confirm_prod, enforce
+from steward.warehouse import Warehouse, opened
 
 
 @dataclass(frozen=True)
@@ -21,30 +34,69 @@ class DeployOptions:
     vars: str | None = None
     full_refresh: bool = False
     dry_run: bool = False
+    auto_rollback: bool = True
+    yes: bool = False
+    override_reason: str | None = None
 
 
 @dataclass
 class DeployResult:
-    deploy_id: str
-    target: str
-    status: str
-    started_at: datetime
-    finished_at: datetime | None = None
+    record: DeployRecord
+    plan: Plan
+    warnings: list[str] = field(default_factory=list)
     outcome: DbtOutcome | None = None
-    report_dir: Path | None = None
-    plan: list[str] = field(default_factory=list)
+    rollback_point: list[RollbackEntry] = field(default_factory=list)
+    restored: list[RollbackEntry] = field(default_factory=list)
+    mismatches: list[Mismatch] = field(default_factory=list)
+    report_dir: object | None = None
+
+    @property
+    def deploy_id(self) -> str:
+        return self.record.deploy_id
+
+    @property
+    def status(self) -> str:
+        return self.record.state
+
+
+class Ledger:
+    """Writes each journal record locally first, then to the warehouse when one is open."""
+
+    def __init__(self, context: Context) -> None:
+        self.context = context
+        self.local = LocalJournal(context.project.target_path / "steward" / "journal")
+
+    def write(self, record: DeployRecord, warehouse: Warehouse | None) -> DeployRecord:
+        self.local.write(record)
+        if warehouse is not None:
+            WarehouseJournal(warehouse, self.context.policy.rollback_schema).write(record)
+        return record
+
+    def records(self, warehouse: Warehouse | None) -> dict[str, DeployRecord]:
+        remote = WarehouseJournal(warehouse, self.context.policy.rollback_schema).records() if warehouse else {}
+        target = self.context.project.target_name
+        return {key: record for key, record in merge(self.local.records(), remote).items() if record.target == target}
+
+    def unfinished(self, warehouse: Warehouse | None, excluding: str | None = None) -> list[DeployRecord]:
+        records = self.records(warehouse).values()
+        return sorted((r for r in records if r.unfinished and r.deploy_id != excluding), key=lambda r: r.started_at)
 
 
 def new_deploy_id(now: datetime) -> str:
     return f"{now:%Y%m%dT%H%M%SZ}-{token_source.token_hex(3)}"
 
 
-def build_args(options: DeployOptions) -> list[str]:
+def selection_args(options: DeployOptions) -> list[str]:
     args: list[str] = []
     if options.select:
         args += ["--select", options.select]
     if options.exclude:
         args += ["--exclude", options.exclude]
+    return args
+
+
+def build_args(options: DeployOptions) -> list[str]:
+    args = selection_args(options)
     if options.vars:
         args += ["--vars", options.vars]
     if options.full_refresh:
@@ -56,25 +108,116 @@ def validate_options(options: DeployOptions) -> None:
     validation.selection(options.select, "--select")
     validation.selection(options.exclude, "--exclude")
     validation.cli_vars(options.vars)
+    if options.override_reason is not None and not options.override_reason.strip():
+        raise validation.BadInput("--override-safety: give the reason, e.g. --override-safety \"hotfix INC-123\"")
 
 
-def deploy(context: Context, options: DeployOptions, invoker: DbtInvoker) -> DeployResult:
-    validate_options(options)
-    started = datetime.now(timezone.utc)
-    result = DeployResult(
-        deploy_id=new_deploy_id(started), target=context.project.target_name, status="planned", started_at=started
+def new_record(context: Context, options: DeployOptions, plan: Plan, now: datetime) -> DeployRecord:
+    git = context.environment.git
+    record = DeployRecord(
+        deploy_id=new_deploy_id(now), project=context.project.name, target=context.project.target_name,
+        tier=context.tier, adapter=context.project.adapter_type, host=socket.gethostname(), pid=os.getpid(),
+        user=getpass.getuser(), started_at=now.isoformat(timespec="seconds"),
+        keep_until=(now + context.policy.rollback_retention).isoformat(timespec="seconds"),
+        git_branch=git.branch, git_sha=git.sha, selection=options.select, exclusion=options.exclude,
+        full_refresh=options.full_refresh, auto_rollback=options.auto_rollback,
+        override_reason=options.override_reason, relations=tuple(str(r) for r in plan.relations),
     )
+    return record.advanced("planned")
+
+
+def recovery_command(context: Context) -> str:
+    project = context.project
+    return (f"steward recover --project-dir {project.project_dir} --profiles-dir {project.profiles_dir} "
+            f"--target {project.target_name}")
+
+
+def deploy(context: Context, options: DeployOptions, invoker: DbtInvoker,
+           ask: Callable[[str], bool] = lambda question: False) -> DeployResult:
+    """Run a guarded deploy; raises a StewardError (see errors.EXIT_CODES) when it does not succeed."""
+    validate_options(options)
+    warnings = enforce(branch_checks(context), options.override_reason)
+    confirm_prod(context, options.yes, ask)
     invoker.ensure_packages()
+    plan = make_plan(invoker, selection_args(options))
+    now = datetime.now(timezone.utc)
+    record = new_record(context, options, plan, now)
+    result = DeployResult(record=record, plan=plan, warnings=warnings)
     if options.dry_run:
-        result.plan = sorted(node["unique_id"] for node in invoker.list_nodes(build_args(options)))
-        result.status = "dry-run"
         return result
-    outcome = invoker.invoke(["build"], build_args(options))
-    result.outcome = outcome
-    result.status = "succeeded" if outcome.success else "failed"
-    result.finished_at = datetime.now(timezone.utc)
-    result.report_dir = write_reports(context, result)
-    if not outcome.success:
-        failed = ", ".join(node.name for node in outcome.failed_nodes) or outcome.error or "see dbt's output"
-        raise DbtFailed(f"dbt build failed: {failed}; report: {result.report_dir}")
-    return result
+
+    ledger = Ledger(context)
+    schema = context.policy.rollback_schema
+    lease_until = now + context.policy.lock_lease
+    holder = LockHolder(record.deploy_id, record.host, record.pid, record.started_at,
+                        lease_until.isoformat(timespec="seconds"))
+    ledger.write(record, None)
+    with DeployLock(context.project, holder, schema):
+        with opened(context.project.connection) as warehouse:
+            WarehouseJournal(warehouse, schema).ensure()
+            unfinished = ledger.unfinished(warehouse, excluding=record.deploy_id)
+            if unfinished:
+                raise RecoveryRequired(
+                    f"deploy {unfinished[0].deploy_id} was interrupted in state {unfinished[0].state}; "
+                    f"run: {recovery_command(context)}")
+            record = ledger.write(record.advanced("locked"), warehouse)
+            store = RollbackStore(warehouse, schema)
+            store.ensure()
+            result.rollback_point = store.create(record.deploy_id, plan.relations)
+            record = ledger.write(record.advanced("snapshotted"), warehouse)
+            record = ledger.write(record.advanced("building"), warehouse)
+        # The runner's connection is closed while dbt builds: DuckDB admits one writer.
+        try:
+            outcome = invoker.invoke(["build"], build_args(options))
+        except BaseException as interrupted:
+            outcome = DbtOutcome(command="build", success=False, error=f"interrupted: {interrupted!r}")
+        result.outcome = outcome
+        with opened(context.project.connection) as warehouse:
+            store = RollbackStore(warehouse, schema)
+            failure = outcome.error or ", ".join(node.name for node in outcome.failed_nodes)
+            if outcome.success:
+                try:
+                    with warehouse.transaction():
+                        store.recreate_missing_external_views(record.deploy_id)
+                except Exception as exc:  # a consumer view no longer fits the new model
+                    outcome = replace(outcome, success=False)
+                    failure = f"a view outside the deploy could not be recreated: {' '.join(str(exc).split())}"
+            if outcome.success:
+                result.record = ledger.write(record.advanced("succeeded"), warehouse)
+                result.report_dir = write_reports(context, result)
+                return result
+            record = ledger.write(record.advanced("failed", failure), warehouse)
+            if not options.auto_rollback:
+                result.record = record
+                result.report_dir = write_reports(context, result)
+                raise DbtFailed(f"deploy {record.deploy_id} failed ({failure}); --no-rollback: left as built; "
+                                f"rollback point kept; report: {result.report_dir}")
+            result.record, result.restored, result.mismatches = _restore(context, ledger, warehouse, record)
+            result.report_dir = write_reports(context, result)
+    raise DbtFailed(f"deploy {record.deploy_id} failed ({failure}); restored {len(result.restored)} relation(s), "
+                    f"counts and checksums verified; report: {result.report_dir}")
+
+
+def _restore(context: Context, ledger: Ledger, warehouse: Warehouse,
+             record: DeployRecord) -> tuple[DeployRecord, list[RollbackEntry], list[Mismatch]]:
+    """Restore a deploy's rollback point and verify it; raises RollbackFailed (exit 5) on any doubt."""
+    store = RollbackStore(warehouse, context.policy.rollback_schema)
+    try:
+        restored = store.restore(record.deploy_id)
+    except Exception as exc:
+        record = ledger.write(record.advanced("rollback_failed", " ".join(str(exc).split())), warehouse)
+        raise RollbackFailed(
+            f"restoring deploy {record.deploy_id} failed and was undone ({' '.join(str(exc).split())}); "
+            f"the rollback point is intact in schema {context.policy.rollback_schema}; "
+            f"fix the cause, then run: {recovery_command(context)}") from exc
+    entries = store.entries(record.deploy_id)
+    mismatches = store.verify(entries)
+    if mismatches:
+        details = "; ".join(m.describe() for m in mismatches)
+        record = ledger.write(record.advanced("rollback_failed", details), warehouse)
+        raise RollbackFailed(
+            f"deploy {record.deploy_id}: restored relations do not match the rollback point: {details}; "
+            f"inspect with: steward deploys --json --target {context.project.target_name}; "
+            f"then retry with: {recovery_command(context)}")
+    detail = f"{len(restored)} relation(s) restored and verified" if restored else "already restored; verified"
+    return ledger.write(record.advanced("rolled_back", detail), warehouse), restored, mismatches

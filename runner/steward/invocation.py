@@ -100,13 +100,14 @@ class DbtInvoker:
             if not outcome.success:
                 raise BadInput(f"packages: dbt deps failed: {outcome.error}")
 
-    def list_nodes(self, extra: Sequence[str] = ()) -> list[dict[str, Any]]:
-        """The nodes a selection resolves to, as dbt ls reports them (unique_id, resource_type, name)."""
+    def list_nodes(self, extra: Sequence[str] = (),
+                   keys: Sequence[str] = ("unique_id", "resource_type", "name")) -> list[dict[str, Any]]:
+        """The nodes a selection resolves to, as dbt ls reports them, with the given keys."""
         from dbt.cli.main import dbtRunner
 
         # ls prints its listing even with --quiet; log level none keeps our output clean.
         argv = ["--no-version-check", "--log-level", "none", "ls", *self.base_args(), *extra,
-                "--output", "json", "--output-keys", "unique_id", "resource_type", "name"]
+                "--output", "json", "--output-keys", *keys]
         result = dbtRunner().invoke(argv)
         if not result.success:
             raise BadInput(f"selection: dbt could not list nodes: {_one_line(result.exception)}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -18,24 +19,46 @@ def report_dir(context: Context, deploy_id: str) -> Path:
 
 
 def summary(context: Context, result: DeployResult) -> dict[str, Any]:
+    record = result.record
     nodes = result.outcome.nodes if result.outcome else ()
     by_status: dict[str, int] = {}
     for node in nodes:
         by_status[node.status] = by_status.get(node.status, 0) + 1
-    elapsed = (result.finished_at - result.started_at).total_seconds() if result.finished_at else None
+    elapsed = (datetime.fromisoformat(record.updated_at) - datetime.fromisoformat(record.started_at)).total_seconds()
+    restored = {str(entry.relation) for entry in result.restored}
     return {
         "schema_version": 1,
-        "deploy_id": result.deploy_id,
-        "project": context.project.name,
-        "target": result.target,
-        "tier": context.tier,
-        "status": result.status,
-        "started_at": result.started_at.isoformat(),
-        "finished_at": result.finished_at.isoformat() if result.finished_at else None,
+        "deploy_id": record.deploy_id,
+        "project": record.project,
+        "target": record.target,
+        "tier": record.tier,
+        "adapter": record.adapter,
+        "status": record.state,
+        "started_at": record.started_at,
+        "finished_at": record.updated_at,
         "elapsed_seconds": elapsed,
-        "git": {"branch": context.environment.git.branch, "sha": context.environment.git.sha},
+        "git": {"branch": record.git_branch, "sha": record.git_sha},
+        "selection": record.selection,
+        "override_reason": record.override_reason,
         "counts": by_status,
-        "error": result.outcome.error if result.outcome else None,
+        "error": (result.outcome.error if result.outcome else None) or record.detail,
+        "warnings": result.warnings,
+        "rollback": {
+            "schema": context.policy.rollback_schema,
+            "kept_until": record.keep_until,
+            "relations": [
+                {
+                    "relation": str(entry.relation),
+                    "kind_before": entry.kind,
+                    "external": entry.external,
+                    "row_count_before": entry.row_count,
+                    "checksum_before": entry.checksum,
+                    "restored": str(entry.relation) in restored,
+                }
+                for entry in result.rollback_point
+            ],
+            "mismatches": [mismatch.describe() for mismatch in result.mismatches],
+        },
         "nodes": [
             {
                 "unique_id": node.unique_id,
@@ -58,12 +81,20 @@ def markdown(data: dict[str, Any]) -> str:
         "",
         f"- project: `{data['project']}`, target `{data['target']}` ({data['tier']})",
         f"- status: **{data['status']}**",
-        f"- elapsed: {data['elapsed_seconds']:.1f} s" if data["elapsed_seconds"] is not None else "- elapsed: n/a",
+        f"- elapsed: {data['elapsed_seconds']:.1f} s",
         f"- nodes: {', '.join(f'{count} {status}' for status, count in sorted(data['counts'].items())) or 'none'}",
+        f"- rollback point: {len(data['rollback']['relations'])} relation(s) in `{data['rollback']['schema']}`, "
+        f"kept until {data['rollback']['kept_until']}",
+        *([f"- error: {data['error']}"] if data["error"] else []),
         "",
         "| node | type | status | seconds | failures |",
         "| --- | --- | --- | ---: | ---: |",
     ]
+    rolled_back = [r for r in data["rollback"]["relations"] if r["restored"]]
+    if rolled_back:
+        lines[-3:-3] = ["## Rolled back", "", "| relation | rows before | checksum before |", "| --- | ---: | ---: |",
+                        *(f"| `{r['relation']}` | {r['row_count_before']} | {r['checksum_before']} |"
+                          for r in rolled_back), ""]
     for node in data["nodes"]:
         failures = "" if node["failures"] is None else node["failures"]
         lines.append(

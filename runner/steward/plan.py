@@ -1,0 +1,56 @@
+"""What a deploy will build: the selected nodes, in build order, and the relations they replace."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from graphlib import CycleError, TopologicalSorter
+
+from steward.errors import BadInput
+from steward.invocation import DbtInvoker
+from steward.warehouse import Relation
+
+# Nodes whose build replaces or changes a relation.
+BUILT_TYPES = ("model", "seed", "snapshot")
+
+
+@dataclass(frozen=True)
+class PlannedNode:
+    unique_id: str
+    resource_type: str
+    materialized: str | None
+    relation: Relation | None  # None for ephemeral models
+
+
+@dataclass(frozen=True)
+class Plan:
+    nodes: tuple[PlannedNode, ...]
+    tests: tuple[str, ...]
+
+    @property
+    def relations(self) -> list[Relation]:
+        """Relations the build (re)creates, parents before children."""
+        return [node.relation for node in self.nodes if node.relation is not None]
+
+
+def make_plan(invoker: DbtInvoker, selection_args: list[str]) -> Plan:
+    listed = invoker.list_nodes(selection_args, keys=("unique_id", "resource_type", "schema", "alias", "name",
+                                                      "config", "depends_on"))
+    built = {item["unique_id"]: item for item in listed if item["resource_type"] in BUILT_TYPES}
+    graph = {
+        unique_id: [parent for parent in (item.get("depends_on") or {}).get("nodes", []) if parent in built]
+        for unique_id, item in built.items()
+    }
+    try:
+        order = list(TopologicalSorter(graph).static_order())
+    except CycleError as exc:
+        raise BadInput(f"selection: the dbt graph has a cycle: {exc.args[1]}") from exc
+    nodes = []
+    for unique_id in order:
+        item = built[unique_id]
+        materialized = (item.get("config") or {}).get("materialized")
+        relation = None
+        if materialized != "ephemeral":
+            relation = Relation(str(item["schema"]), str(item.get("alias") or item["name"]))
+        nodes.append(PlannedNode(unique_id, item["resource_type"], materialized, relation))
+    tests = tuple(sorted(item["unique_id"] for item in listed if item["resource_type"] in ("test", "unit_test")))
+    return Plan(nodes=tuple(nodes), tests=tests)

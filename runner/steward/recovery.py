@@ -1,0 +1,133 @@
+"""After a deploy: manual rollback, crash recovery, the list of deploys, and pruning old rollback points."""
+
+from __future__ import annotations
+
+import os
+import socket
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+from steward.context import Context
+from steward.deploy import Ledger, _restore
+from steward.errors import BadInput, RecoveryRequired, SafetyRefused
+from steward.journal import DeployRecord
+from steward.lock import DeployLock, LockHolder
+from steward.rollback import Mismatch, RollbackEntry, RollbackStore
+from steward.warehouse import opened
+
+
+@dataclass(frozen=True)
+class RollbackOutcome:
+    record: DeployRecord
+    restored: tuple[RollbackEntry, ...]
+    mismatches: tuple[Mismatch, ...]
+    already: bool  # the deploy had been rolled back before: nothing was done
+
+
+@dataclass(frozen=True)
+class DeployListing:
+    record: DeployRecord
+    rollback_point: str  # kept, restored, pruned, none
+
+
+@dataclass(frozen=True)
+class PruneOutcome:
+    pruned: tuple[str, ...]
+    tables_dropped: int
+    kept: tuple[str, ...]
+
+
+def _maintenance_lock(context: Context, purpose: str) -> DeployLock:
+    now = datetime.now(timezone.utc)
+    holder = LockHolder(f"{purpose}-{now:%Y%m%dT%H%M%SZ}", socket.gethostname(), os.getpid(),
+                        now.isoformat(timespec="seconds"),
+                        (now + context.policy.lock_lease).isoformat(timespec="seconds"))
+    return DeployLock(context.project, holder, context.policy.rollback_schema)
+
+
+def rollback(context: Context, deploy_id: str | None = None) -> RollbackOutcome:
+    """Restore a deploy's kept rollback point (--last when deploy_id is None) and verify it."""
+    ledger = Ledger(context)
+    with _maintenance_lock(context, "rollback"), opened(context.project.connection) as warehouse:
+        records = ledger.records(warehouse)
+        unfinished = [r for r in records.values() if r.unfinished]
+        if unfinished:
+            raise RecoveryRequired(f"deploy {unfinished[0].deploy_id} was interrupted in state "
+                                   f"{unfinished[0].state}; run `steward recover` first")
+        ordered = sorted(records.values(), key=lambda r: r.started_at, reverse=True)
+        candidates = [r for r in ordered if r.state in ("succeeded", "failed", "rolled_back")]
+        if deploy_id is None:
+            if not candidates:
+                raise BadInput("--last: no deploy of this target has a rollback point")
+            record = candidates[0]
+        elif deploy_id in records:
+            record = records[deploy_id]
+        else:
+            raise BadInput(f"--deploy-id: no deploy {deploy_id!r} on target {context.project.target_name}")
+        if record.state == "rolled_back":
+            return RollbackOutcome(record, (), (), already=True)
+        store = RollbackStore(warehouse, context.policy.rollback_schema)
+        if not store.entries(record.deploy_id):
+            raise BadInput(f"--deploy-id: the rollback point of deploy {record.deploy_id} was pruned")
+        touched = set(record.relations)
+        later = [r for r in ordered if r.started_at > record.started_at and r.state in ("succeeded", "failed")
+                 and touched & set(r.relations)]
+        if later:
+            raise SafetyRefused(f"refused: deploy {later[-1].deploy_id} came later and changed the same relations; "
+                                f"roll it back first (steward rollback --deploy-id {later[-1].deploy_id})")
+        record, restored, mismatches = _restore(context, ledger, warehouse, record)
+        return RollbackOutcome(record, tuple(restored), tuple(mismatches), already=False)
+
+
+def recover(context: Context) -> list[RollbackOutcome]:
+    """Finish every interrupted deploy by restoring its rollback point. Idempotent."""
+    ledger = Ledger(context)
+    outcomes = []
+    with _maintenance_lock(context, "recover"), opened(context.project.connection) as warehouse:
+        RollbackStore(warehouse, context.policy.rollback_schema).ensure()
+        for record in ledger.unfinished(warehouse):
+            record, restored, mismatches = _restore(context, ledger, warehouse, record)
+            outcomes.append(RollbackOutcome(record, tuple(restored), tuple(mismatches), already=False))
+    return outcomes
+
+
+def list_deploys(context: Context) -> list[DeployListing]:
+    ledger = Ledger(context)
+    with opened(context.project.connection) as warehouse:
+        store = RollbackStore(warehouse, context.policy.rollback_schema)
+        listings = []
+        for record in sorted(ledger.records(warehouse).values(), key=lambda r: r.started_at, reverse=True):
+            if record.state == "planned":
+                continue
+            entries = store.entries(record.deploy_id)
+            if not entries:
+                point = "pruned" if record.state not in ("locked",) else "none"
+            elif all(e.restored_at for e in entries):
+                point = "restored"
+            else:
+                point = "kept"
+            listings.append(DeployListing(record, point))
+        return listings
+
+
+def prune(context: Context, keep: int | None = None, older_than: timedelta | None = None) -> PruneOutcome:
+    """Delete rollback points beyond the newest `keep` and older than `older_than` (defaults: the policy's)."""
+    keep = context.policy.rollback_keep if keep is None else keep
+    if keep < 0:
+        raise BadInput("--keep: must be 0 or more")
+    cutoff = datetime.now(timezone.utc) - (older_than if older_than is not None else context.policy.rollback_retention)
+    ledger = Ledger(context)
+    pruned, dropped = [], 0
+    with _maintenance_lock(context, "prune"), opened(context.project.connection) as warehouse:
+        store = RollbackStore(warehouse, context.policy.rollback_schema)
+        records = sorted((r for r in ledger.records(warehouse).values() if r.state != "planned"),
+                         key=lambda r: r.started_at, reverse=True)
+        kept = [r.deploy_id for r in records[:keep]]
+        for record in records[keep:]:
+            if record.unfinished or datetime.fromisoformat(record.started_at) > cutoff:
+                kept.append(record.deploy_id)
+                continue
+            if store.entries(record.deploy_id):
+                dropped += store.drop(record.deploy_id)
+                pruned.append(record.deploy_id)
+    return PruneOutcome(tuple(pruned), dropped, tuple(kept))

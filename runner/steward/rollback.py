@@ -1,0 +1,229 @@
+"""Rollback points: what every relation a deploy touches looked like before, and how to put it back.
+
+A table's rollback point is a copy. Restore moves the copy into place with renames (no data is
+copied, so its cost does not grow with table size) and moves the deployed version aside, so a
+rollback loses nothing either. Views are kept by definition. All of a deploy's restore runs in
+one transaction, then every relation's row count and checksum are compared with the values
+recorded when the point was made.
+
+Where copies live: PostgreSQL keeps them in the rollback schema and moves them back with
+ALTER TABLE ... SET SCHEMA. DuckDB cannot move a table between schemas, so there a copy sits
+beside its relation as `<name>__stw_<token>_<seq>b`, which keeps restore a rename.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
+
+from steward.warehouse import Relation, Warehouse
+
+
+@dataclass(frozen=True)
+class RollbackEntry:
+    deploy_id: str
+    seq: int
+    relation: Relation
+    kind: str | None  # what existed before the deploy: 'table', 'view', or None
+    external: bool = False  # a view outside the deploy that depends on a touched relation
+    copy: Relation | None = None
+    view_sql: str | None = None
+    row_count: int | None = None
+    checksum: str | None = None
+    restored_at: str | None = None
+
+    def to_json(self) -> str:
+        data = asdict(self)
+        data["relation"] = str(self.relation)
+        data["copy"] = str(self.copy) if self.copy else None
+        return json.dumps(data)
+
+    @classmethod
+    def from_json(cls, text: str) -> RollbackEntry:
+        data = json.loads(text)
+        data["relation"] = Relation(*data["relation"].split(".", 1))
+        data["copy"] = Relation(*data["copy"].split(".", 1)) if data.get("copy") else None
+        return cls(**data)
+
+
+@dataclass(frozen=True)
+class Mismatch:
+    relation: Relation
+    expected: str
+    found: str
+
+    def describe(self) -> str:
+        return f"{self.relation}: expected {self.expected}, found {self.found}"
+
+
+def deploy_token(deploy_id: str) -> str:
+    """A short, identifier-safe token of a deploy id (its random suffix)."""
+    return "s" + deploy_id.rsplit("-", 1)[-1][:8]
+
+
+class RollbackStore:
+    """Rollback points and their metadata table, steward_rollback_points, in the rollback schema."""
+
+    def __init__(self, warehouse: Warehouse, schema: str) -> None:
+        self.warehouse = warehouse
+        self.schema = schema
+
+    @property
+    def table(self) -> str:
+        return f"{self.warehouse.quote(self.schema)}.steward_rollback_points"
+
+    def ensure(self) -> None:
+        self.warehouse.ensure_schema(self.schema)
+        self.warehouse.execute(
+            f"create table if not exists {self.table} (deploy_id varchar(64) not null, seq integer not null, "
+            "relation varchar(512) not null, entry text not null, restored_at varchar(40))"
+        )
+
+    def slot(self, deploy_id: str, seq: int, relation: Relation, side: str) -> Relation:
+        """Where the before ('b') or after ('a') version of a relation is kept."""
+        token = deploy_token(deploy_id)
+        if self.warehouse.can_move_across_schemas():
+            return Relation(self.schema, f"{token}_{seq:04d}{side}_{relation.name}"[:63])
+        return Relation(relation.schema, f"{relation.name[:40]}__stw_{token}_{seq:04d}{side}")
+
+    # -- making a point ---------------------------------------------------------------------------
+    def create(self, deploy_id: str, relations: Sequence[Relation]) -> list[RollbackEntry]:
+        """Copy every existing table, keep every view's definition, record counts and checksums.
+
+        Runs in one transaction, so the copies are a consistent picture of the moment."""
+        entries: list[RollbackEntry] = []
+        with self.warehouse.transaction():
+            existing = [r for r in relations if self.warehouse.relation_kind(r)]
+            externals = self.warehouse.dependent_views(existing)
+            for seq, relation in enumerate([*relations, *externals]):
+                entry = self._capture(deploy_id, seq, relation, external=relation in externals)
+                self._save(entry)
+                entries.append(entry)
+        return entries
+
+    def _capture(self, deploy_id: str, seq: int, relation: Relation, external: bool) -> RollbackEntry:
+        kind = self.warehouse.relation_kind(relation)
+        if kind is None:
+            return RollbackEntry(deploy_id, seq, relation, None, external)
+        if kind == "view":
+            count, checksum = self.warehouse.fingerprint(relation)
+            return RollbackEntry(deploy_id, seq, relation, "view", external,
+                                 view_sql=self.warehouse.view_definition(relation),
+                                 row_count=count, checksum=checksum)
+        copy = self.slot(deploy_id, seq, relation, "b")
+        self.warehouse.copy_table(relation, copy)
+        count, checksum = self.warehouse.fingerprint(copy)
+        return RollbackEntry(deploy_id, seq, relation, "table", external, copy=copy,
+                             row_count=count, checksum=checksum)
+
+    def _save(self, entry: RollbackEntry) -> None:
+        p = self.warehouse.param
+        self.warehouse.execute(f"insert into {self.table} values ({p}, {p}, {p}, {p}, {p})",
+                               (entry.deploy_id, entry.seq, str(entry.relation), entry.to_json(), entry.restored_at))
+
+    def entries(self, deploy_id: str) -> list[RollbackEntry]:
+        if not self.warehouse.relation_kind(Relation(self.schema, "steward_rollback_points")):
+            return []
+        rows = self.warehouse.query(
+            f"select entry, restored_at from {self.table} where deploy_id = {self.warehouse.param} order by seq",
+            (deploy_id,),
+        )
+        return [_with_restored(RollbackEntry.from_json(entry), restored_at) for entry, restored_at in rows]
+
+    # -- restoring --------------------------------------------------------------------------------
+    def restore(self, deploy_id: str) -> list[RollbackEntry]:
+        """Put every relation back as it was, in one transaction. Idempotent: a restored point is a no-op."""
+        entries = self.entries(deploy_id)
+        pending = [e for e in entries if e.restored_at is None]
+        if not pending:
+            return []
+        with self.warehouse.transaction():
+            views_to_recreate = self._drop_views(pending)
+            for entry in pending:
+                self._restore_table(entry)
+            for relation, sql in views_to_recreate:
+                self.warehouse.create_view(relation, sql)
+            restored_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
+            p = self.warehouse.param
+            self.warehouse.execute(
+                f"update {self.table} set restored_at = {p} where deploy_id = {p} and restored_at is null",
+                (restored_at, deploy_id),
+            )
+        return pending
+
+    def _drop_views(self, entries: Sequence[RollbackEntry]) -> list[tuple[Relation, str]]:
+        """Drop every view that is touched or depends on a touched relation; return what to recreate, in order.
+
+        Views that appeared after the point was made and depend on a touched relation are kept by
+        their current definition, so restoring never loses a view."""
+        touched = [e.relation for e in entries]
+        saved = {e.relation: e.view_sql for e in entries if e.kind == "view"}
+        dependents = self.warehouse.dependent_views(touched)
+        for relation in dependents:
+            if relation not in saved:
+                saved[relation] = self.warehouse.view_definition(relation)
+        # Deepest dependents first, then touched relations against their build order.
+        drop_order = [*reversed(dependents), *(r for r in reversed(touched) if r not in dependents)]
+        for relation in drop_order:
+            if self.warehouse.relation_kind(relation) == "view":
+                self.warehouse.drop(relation, "view")
+        create_order = [*(e.relation for e in entries if e.kind == "view" and e.relation not in dependents),
+                        *dependents]
+        return [(relation, saved[relation]) for relation in dict.fromkeys(create_order) if relation in saved]
+
+    def _restore_table(self, entry: RollbackEntry) -> None:
+        current = self.warehouse.relation_kind(entry.relation)
+        if current == "table":
+            self.warehouse.move_table(entry.relation, self.slot(entry.deploy_id, entry.seq, entry.relation, "a"))
+        if entry.kind == "table" and entry.copy is not None:
+            self.warehouse.move_table(entry.copy, entry.relation)
+
+    # -- verifying --------------------------------------------------------------------------------
+    def verify(self, entries: Sequence[RollbackEntry]) -> list[Mismatch]:
+        mismatches: list[Mismatch] = []
+        for entry in entries:
+            kind = self.warehouse.relation_kind(entry.relation)
+            if entry.kind is None:
+                if kind is not None:
+                    mismatches.append(Mismatch(entry.relation, "absent", f"a {kind}"))
+                continue
+            if kind != entry.kind:
+                mismatches.append(Mismatch(entry.relation, f"a {entry.kind}", f"{'a ' + kind if kind else 'absent'}"))
+                continue
+            count, checksum = self.warehouse.fingerprint(entry.relation)
+            if (count, checksum) != (entry.row_count, entry.checksum):
+                mismatches.append(Mismatch(entry.relation, f"{entry.row_count} rows, checksum {entry.checksum}",
+                                           f"{count} rows, checksum {checksum}"))
+        return mismatches
+
+    # -- after a successful build ------------------------------------------------------------------
+    def recreate_missing_external_views(self, deploy_id: str) -> list[Relation]:
+        """dbt drops replaced relations with CASCADE on PostgreSQL; put back the outside views it took along."""
+        recreated = []
+        for entry in self.entries(deploy_id):
+            if entry.external and entry.view_sql and self.warehouse.relation_kind(entry.relation) is None:
+                self.warehouse.create_view(entry.relation, entry.view_sql)
+                recreated.append(entry.relation)
+        return recreated
+
+    # -- pruning ----------------------------------------------------------------------------------
+    def drop(self, deploy_id: str) -> int:
+        """Delete a deploy's copies (before and after versions) and its metadata; returns tables dropped."""
+        dropped = 0
+        with self.warehouse.transaction():
+            for entry in self.entries(deploy_id):
+                for side in ("b", "a"):
+                    slot = self.slot(deploy_id, entry.seq, entry.relation, side)
+                    if self.warehouse.relation_kind(slot) == "table":
+                        self.warehouse.drop(slot, "table")
+                        dropped += 1
+            self.warehouse.execute(f"delete from {self.table} where deploy_id = {self.warehouse.param}",
+                                   (deploy_id,))
+        return dropped
+
+
+def _with_restored(entry: RollbackEntry, restored_at: str | None) -> RollbackEntry:
+    return RollbackEntry(**{**asdict(entry), "relation": entry.relation, "copy": entry.copy,
+                            "restored_at": restored_at})

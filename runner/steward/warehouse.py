@@ -1,0 +1,268 @@
+"""The runner's own connection to the warehouse, for locks, journal, rollback points and checksums.
+
+dbt builds through its own connections; this one is opened around each phase and closed before
+dbt runs, because DuckDB allows a single writer per database file.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from steward.errors import BadInput, DeployLocked
+from steward.project import Connection
+from steward.redact import redact_text
+
+
+@dataclass(frozen=True)
+class Relation:
+    schema: str
+    name: str
+
+    def __str__(self) -> str:
+        return f"{self.schema}.{self.name}"
+
+
+class Warehouse:
+    """SQL the runner needs, with the few statements that differ per adapter."""
+
+    adapter_type = "default"
+    param = "%s"
+
+    def __init__(self, raw: Any) -> None:
+        self.raw = raw
+
+    # -- plumbing -------------------------------------------------------------------------------
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        cursor = self.raw.cursor()
+        try:
+            cursor.execute(sql, tuple(params) if params else None)
+            return list(cursor.fetchall()) if cursor.description else []
+        finally:
+            cursor.close()
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
+        self.query(sql, params)
+
+    def scalar(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        rows = self.query(sql, params)
+        return rows[0][0] if rows else None
+
+    # The connection autocommits; transaction() opens an explicit block, the same SQL on both adapters.
+    def begin(self) -> None:
+        self.execute("begin")
+
+    def commit(self) -> None:
+        self.execute("commit")
+
+    def rollback(self) -> None:
+        self.execute("rollback")
+
+    @contextmanager
+    def transaction(self) -> Iterator[Warehouse]:
+        """One transaction: readers see everything before it or everything after it."""
+        self.begin()
+        try:
+            yield self
+        except BaseException:
+            self.rollback()
+            raise
+        self.commit()
+
+    def close(self) -> None:
+        self.raw.close()
+
+    @staticmethod
+    def quote(identifier: str) -> str:
+        return '"' + identifier.replace('"', '""') + '"'
+
+    def qualified(self, relation: Relation) -> str:
+        return f"{self.quote(relation.schema)}.{self.quote(relation.name)}"
+
+    # -- catalog --------------------------------------------------------------------------------
+    def relation_kind(self, relation: Relation) -> str | None:
+        """'table', 'view', or None when the relation does not exist."""
+        rows = self.query(
+            "select table_type from information_schema.tables "
+            f"where table_schema = {self.param} and table_name = {self.param}",
+            (relation.schema, relation.name),
+        )
+        if not rows:
+            return None
+        return "view" if "VIEW" in str(rows[0][0]).upper() else "table"
+
+    def ensure_schema(self, schema: str) -> None:
+        self.execute(f"create schema if not exists {self.quote(schema)}")
+
+    def view_definition(self, relation: Relation) -> str:
+        raise NotImplementedError
+
+    def dependent_views(self, relations: Sequence[Relation]) -> list[Relation]:
+        """Views outside `relations` that depend on them, in creation order; only where views bind by OID."""
+        return []
+
+    def create_view(self, relation: Relation, select_sql: str) -> None:
+        self.execute(f"create view {self.qualified(relation)} as {select_sql}")
+
+    def drop(self, relation: Relation, kind: str) -> None:
+        self.execute(f"drop {kind} if exists {self.qualified(relation)}")
+
+    def copy_table(self, source: Relation, copy: Relation) -> None:
+        self.execute(f"create table {self.qualified(copy)} as select * from {self.qualified(source)}")
+
+    def move_table(self, source: Relation, destination: Relation) -> None:
+        """Rename (and where supported, re-schema) a table: no data is copied."""
+        raise NotImplementedError
+
+    def can_move_across_schemas(self) -> bool:
+        return False
+
+    def fingerprint(self, relation: Relation) -> tuple[int, str]:
+        """Row count and an order-independent checksum: a sum of 48-bit row hashes, which cannot overflow."""
+        raise NotImplementedError
+
+
+class DuckDBWarehouse(Warehouse):
+    adapter_type = "duckdb"
+    param = "?"
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        result = self.raw.execute(sql, list(params)) if params else self.raw.execute(sql)
+        return result.fetchall() if result.description else []
+
+    def view_definition(self, relation: Relation) -> str:
+        sql = self.scalar(
+            "select sql from duckdb_views() where schema_name = ? and view_name = ? and not internal",
+            (relation.schema, relation.name),
+        )
+        # duckdb_views() returns the whole CREATE VIEW statement; keep what follows the first AS.
+        match = re.match(r"(?is)^\s*create\s+(?:or\s+replace\s+)?view\s+.+?\s+as\s+(.*?);?\s*$", sql or "")
+        if not match:
+            raise BadInput(f"rollback: cannot read the definition of view {relation}")
+        return match.group(1)
+
+    def move_table(self, source: Relation, destination: Relation) -> None:
+        if source.schema != destination.schema:
+            raise BadInput("DuckDB cannot move a table between schemas")
+        self.execute(f"alter table {self.qualified(source)} rename to {self.quote(destination.name)}")
+
+    def fingerprint(self, relation: Relation) -> tuple[int, str]:
+        count, checksum = self.query(
+            "select count(*), coalesce(sum(('0x' || substr(md5(cast(t as varchar)), 1, 12))::ubigint), 0) "
+            f"from {self.qualified(relation)} as t"
+        )[0]
+        return int(count), str(checksum)
+
+
+class PostgresWarehouse(Warehouse):
+    adapter_type = "postgres"
+
+    def view_definition(self, relation: Relation) -> str:
+        return self.scalar(
+            "select pg_get_viewdef(c.oid, true) from pg_class c join pg_namespace n on n.oid = c.relnamespace "
+            "where n.nspname = %s and c.relname = %s",
+            (relation.schema, relation.name),
+        )
+
+    def dependent_views(self, relations: Sequence[Relation]) -> list[Relation]:
+        if not relations:
+            return []
+        touched = {(r.schema, r.name) for r in relations}
+        rows = self.query(
+            """
+            with recursive deps(oid, depth) as (
+                select distinct v.oid, 1
+                from pg_depend d
+                join pg_rewrite w on w.oid = d.objid
+                join pg_class v on v.oid = w.ev_class
+                join pg_class t on t.oid = d.refobjid
+                join pg_namespace tn on tn.oid = t.relnamespace
+                where (tn.nspname || '.' || t.relname) = any(%s) and v.oid <> t.oid
+                union
+                select v.oid, deps.depth + 1
+                from deps
+                join pg_depend d on d.refobjid = deps.oid
+                join pg_rewrite w on w.oid = d.objid
+                join pg_class v on v.oid = w.ev_class
+                where v.oid <> deps.oid
+            )
+            select n.nspname, c.relname, max(deps.depth)
+            from deps join pg_class c on c.oid = deps.oid join pg_namespace n on n.oid = c.relnamespace
+            where c.relkind = 'v'
+            group by n.nspname, c.relname
+            order by 3, 1, 2
+            """,
+            ([f"{schema}.{name}" for schema, name in touched],),
+        )
+        return [Relation(schema, name) for schema, name, _ in rows if (schema, name) not in touched]
+
+    def copy_table(self, source: Relation, copy: Relation) -> None:
+        # LIKE ... INCLUDING ALL keeps column defaults, constraints and indexes, which CTAS drops.
+        self.execute(f"create table {self.qualified(copy)} (like {self.qualified(source)} including all)")
+        self.execute(f"insert into {self.qualified(copy)} select * from {self.qualified(source)}")
+
+    def move_table(self, source: Relation, destination: Relation) -> None:
+        current = source
+        if source.schema != destination.schema:
+            self.execute(f"alter table {self.qualified(source)} set schema {self.quote(destination.schema)}")
+            current = Relation(destination.schema, source.name)
+        if current.name != destination.name:
+            self.execute(f"alter table {self.qualified(current)} rename to {self.quote(destination.name)}")
+
+    def can_move_across_schemas(self) -> bool:
+        return True
+
+    def fingerprint(self, relation: Relation) -> tuple[int, str]:
+        count, checksum = self.query(
+            "select count(*), coalesce(sum(('x' || substr(md5(t::text), 1, 12))::bit(48)::bigint), 0) "
+            f"from {self.qualified(relation)} as t"
+        )[0]
+        return int(count), str(checksum)
+
+
+@contextmanager
+def opened(connection: Connection) -> Iterator[Warehouse]:
+    warehouse = connect(connection)
+    try:
+        yield warehouse
+    finally:
+        warehouse.close()
+
+
+def connect(connection: Connection) -> Warehouse:
+    settings = connection.settings
+    if connection.adapter_type == "duckdb":
+        import duckdb
+
+        path = str(settings.get("path") or ":memory:")
+        try:
+            return DuckDBWarehouse(duckdb.connect(path))
+        except duckdb.IOException as exc:
+            raise DeployLocked(_duckdb_lock_message(path, str(exc))) from exc
+    if connection.adapter_type == "postgres":
+        import psycopg2
+
+        try:
+            raw = psycopg2.connect(
+                host=settings.get("host"), port=settings.get("port"), user=settings.get("user"),
+                password=settings.get("password") or None, dbname=settings.get("database"),
+                connect_timeout=int(settings.get("connect_timeout") or 10), application_name="steward",
+            )
+        except psycopg2.OperationalError as exc:
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else "connection failed"
+            raise BadInput(f"connection: cannot reach PostgreSQL: {redact_text(first, connection.secrets)}") from exc
+        raw.autocommit = True
+        return PostgresWarehouse(raw)
+    raise BadInput(f"adapter: steward's runner supports duckdb and postgres, not {connection.adapter_type!r}")
+
+
+def _duckdb_lock_message(path: str, error: str) -> str:
+    holder = re.search(r"Conflicting lock is held in (?P<program>\S+)(?: \(PID (?P<pid>\d+)\))?", error)
+    if holder:
+        pid = holder.group("pid") or "unknown"
+        program = holder.group("program")
+        return f"DuckDB file {path} is held by another process (PID {pid}, {program}); retry when it exits"
+    return f"DuckDB file {path} could not be opened: {' '.join(error.split())}"
