@@ -140,7 +140,10 @@ class RollbackStore:
         if not pending:
             return []
         with self.warehouse.transaction():
-            views_to_recreate = self._drop_views(pending)
+            leftovers = self._dbt_leftovers(pending)
+            views_to_recreate = self._drop_views(pending, leftovers)
+            for relation, kind in leftovers:
+                self.warehouse.drop(relation, kind)
             for entry in pending:
                 self._restore_table(entry)
             for relation, sql in views_to_recreate:
@@ -153,14 +156,31 @@ class RollbackStore:
             )
         return pending
 
-    def _drop_views(self, entries: Sequence[RollbackEntry]) -> list[tuple[Relation, str]]:
+    def _dbt_leftovers(self, entries: Sequence[RollbackEntry]) -> list[tuple[Relation, str]]:
+        """dbt's __dbt_backup / __dbt_tmp relations left by a build killed mid-model.
+
+        They hold nothing the rollback point lacks, and dbt drops them itself before its next build."""
+        found = []
+        for entry in entries:
+            for suffix in ("__dbt_backup", "__dbt_tmp"):
+                relation = Relation(entry.relation.schema, entry.relation.name + suffix)
+                kind = self.warehouse.relation_kind(relation)
+                if kind:
+                    found.append((relation, kind))
+        return found
+
+    def _drop_views(self, entries: Sequence[RollbackEntry],
+                    leftovers: Sequence[tuple[Relation, str]]) -> list[tuple[Relation, str]]:
         """Drop every view that is touched or depends on a touched relation; return what to recreate, in order.
 
         Views that appeared after the point was made and depend on a touched relation are kept by
-        their current definition, so restoring never loses a view."""
+        their current definition, so restoring never loses a view; views known at the point keep
+        the definition they had then (on PostgreSQL a view follows a renamed table, so its current
+        text may name dbt's backup)."""
         touched = [e.relation for e in entries]
         saved = {e.relation: e.view_sql for e in entries if e.kind == "view"}
-        dependents = self.warehouse.dependent_views(touched)
+        dependents = [r for r in self.warehouse.dependent_views([*touched, *(r for r, _ in leftovers)])
+                      if r not in {relation for relation, _ in leftovers}]
         for relation in dependents:
             if relation not in saved:
                 saved[relation] = self.warehouse.view_definition(relation)

@@ -99,6 +99,25 @@ class Warehouse:
         ]
         return [*columns, *tables, *counts]
 
+    def contents(self) -> dict[str, list[tuple[str, ...]]]:
+        """Every row of every user relation in the test's schemas, sorted: proof that data is the same.
+
+        Computed here, independently of steward's own checksums; steward's bookkeeping (its
+        rollback schema and rollback copies) is left out."""
+        placeholder = "%s" if self.adapter == "postgres" else "?"
+        tables = self.query(
+            "select table_schema, table_name from information_schema.tables "
+            f"where table_schema like {placeholder} order by 1, 2",
+            (self.schema_prefix + "%",),
+        )
+        contents = {}
+        for schema, name in tables:
+            if "__stw_" in name or name.startswith("steward_") or schema.endswith("steward_rollback"):
+                continue
+            rows = self.query(f'select * from "{schema}"."{name}"')
+            contents[f"{schema}.{name}"] = sorted(tuple("" if v is None else str(v) for v in row) for row in rows)
+        return contents
+
     def drop_all(self) -> None:
         if self.adapter == "postgres":
             for schema in self.schemas():
@@ -170,8 +189,12 @@ def make_project(source: Path, destination: Path, adapter: str, schema_prefix: s
     else:
         output = {"type": "postgres", **pg_settings(), "password": SENTINEL_PASSWORD, "schema": schema,
                   "threads": 2}
-    profile = {profile_name: {"target": "ci", "outputs": {"ci": output}}}
+    # `prod` is the same warehouse under a prod-tier name, for the safety rules.
+    profile = {profile_name: {"target": "ci", "outputs": {"ci": output, "prod": output}}}
     (destination / "profiles.yml").write_text(yaml.safe_dump(profile))
+    if not (destination / "steward.yml").exists():
+        # Keep steward's rollback schema under the session prefix, so the session's cleanup drops it.
+        (destination / "steward.yml").write_text(yaml.safe_dump({"rollback": {"schema": f"{schema}_steward_rollback"}}))
     warehouse = Warehouse(adapter=adapter, duckdb_path=duckdb_path if adapter == "duckdb" else None,
                           schema_prefix=schema)
     return DbtProject(name=destination.name, adapter=adapter, directory=destination, warehouse=warehouse)

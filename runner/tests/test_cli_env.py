@@ -34,7 +34,8 @@ def test_env_reports_the_project_target_and_tier(shop_project):
     assert data["adapter"] == shop_project.adapter
     assert data["target"] == "ci"
     assert data["tier"] == "dev"
-    assert data["policy"]["source"] == "defaults"
+    assert data["policy"]["source"] == str(shop_project.directory / "steward.yml")
+    assert data["policy"]["rollback_schema"] == shop_project.warehouse.schema_prefix + "_steward_rollback"
     assert data["dbt_version"].startswith("1.")
 
 

@@ -1,0 +1,183 @@
+"""Guarded deploys on real builds of examples/shop: restore on failure, idempotence, rollback, safety.
+
+Deploys run in-process through the Python API (what an orchestrator calls); the CLI's exit codes
+are covered by the errors table test and by test_deploy_processes.py, which needs real processes.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from steward.context import open_context
+from steward.deploy import DeployOptions, deploy
+from steward.errors import BadInput, DbtFailed, SafetyRefused, exit_code_for
+from steward.invocation import DbtInvoker
+from steward.recovery import list_deploys, prune, rollback
+
+FAILING_TEST = "select order_id from {{ ref('fct_orders') }} where order_id is not null\n"
+
+
+def api_deploy(project, target: str = "ci", env: dict | None = None, **options):
+    context = open_context(project.directory, project.directory, target, env=env or {}, stdin_is_tty=False)
+    return deploy(context, DeployOptions(**options), DbtInvoker(context.project, quiet=True))
+
+
+def api_context(project, target: str = "ci"):
+    return open_context(project.directory, project.directory, target, env={}, stdin_is_tty=False)
+
+
+@pytest.fixture(scope="module")
+def shop(adapter, project_factory):
+    """A copy of examples/shop deployed once, so later deploys have something to protect."""
+    project = project_factory("examples/shop", adapter, "shop", label="guarded")
+    project.dbt("deps")
+    api_deploy(project)
+    return project
+
+
+def test_failed_test_after_rebuild_restores_every_relation(shop):
+    before = shop.warehouse.contents()
+    model = shop.directory / "models" / "marts" / "fct_orders.sql"
+    original = model.read_text()
+    failing = shop.directory / "tests" / "fct_orders_fails.sql"
+    failing.parent.mkdir(exist_ok=True)
+    try:
+        # The rebuilt fct_orders loses rows, then a test on it fails.
+        model.write_text(original.rstrip().rstrip(";") + "\nlimit 3\n")
+        failing.write_text(FAILING_TEST)
+        with pytest.raises(DbtFailed) as raised:
+            api_deploy(shop)
+    finally:
+        model.write_text(original)
+        failing.unlink()
+    assert exit_code_for(raised.value) == 1
+    assert "restored" in str(raised.value) and "verified" in str(raised.value)
+    assert shop.warehouse.contents() == before
+    latest = list_deploys(api_context(shop))[0]
+    assert latest.record.state == "rolled_back"
+    assert [state for state, _ in latest.record.history] == [
+        "planned", "locked", "snapshotted", "building", "failed", "rolled_back"]
+
+
+def test_same_deploy_twice_gives_identical_data(shop):
+    api_deploy(shop)
+    first = shop.warehouse.contents()
+    api_deploy(shop)
+    assert shop.warehouse.contents() == first
+
+
+def test_rollback_of_a_successful_deploy_and_again_is_a_no_op(shop):
+    before = shop.warehouse.contents()
+    model = shop.directory / "models" / "marts" / "fct_daily_revenue.sql"
+    original = model.read_text()
+    try:
+        model.write_text(original.rstrip().rstrip(";") + "\nlimit 2\n")
+        result = api_deploy(shop, select="fct_daily_revenue")
+    finally:
+        model.write_text(original)
+    assert result.status == "succeeded"
+    assert shop.warehouse.contents() != before
+    undone = rollback(api_context(shop), result.deploy_id)
+    assert not undone.already and undone.record.state == "rolled_back"
+    assert shop.warehouse.contents() == before
+    again = rollback(api_context(shop), result.deploy_id)
+    assert again.already
+    assert shop.warehouse.contents() == before
+
+
+def test_view_created_outside_dbt_survives_deploy_and_rollback(shop):
+    schema = shop.warehouse.schema_prefix
+    consumer = f"{schema}_consumers"
+    shop.warehouse.execute(f"create schema if not exists {consumer}")
+    shop.warehouse.execute(f"create view {consumer}.big_orders as select order_id from {schema}.fct_orders "
+                           "where gross_amount > 100")
+    expected = shop.warehouse.scalar(f"select count(*) from {consumer}.big_orders")
+    result = api_deploy(shop, select="+fct_orders")
+    assert shop.warehouse.scalar(f"select count(*) from {consumer}.big_orders") == expected
+    rollback(api_context(shop), result.deploy_id)
+    assert shop.warehouse.scalar(f"select count(*) from {consumer}.big_orders") == expected
+
+
+def test_bad_input_is_refused_and_changes_nothing(shop):
+    before = shop.warehouse.catalog()
+    policy = shop.directory / "steward.yml"
+    original_policy = policy.read_text()
+    cases = [
+        dict(select="fct_orders;drop"),
+        dict(exclude="bogus:thing"),
+        dict(vars="{start: ["),
+        dict(override_reason="  "),
+    ]
+    for options in cases:
+        with pytest.raises(BadInput) as raised:
+            api_deploy(shop, **options)
+        assert exit_code_for(raised.value) == 2
+        assert "\n" not in str(raised.value)
+    for bad_policy in ("schedule: 'at dawn'\n", "rollback: {retention: forever}\n", "rollback: {schema: 'x; drop'}\n"):
+        policy.write_text(bad_policy)
+        try:
+            with pytest.raises(BadInput):
+                api_deploy(shop)
+        finally:
+            policy.write_text(original_policy)
+    assert shop.warehouse.catalog() == before
+
+
+def git(directory: Path, *args: str) -> None:
+    subprocess.run(["git", "-C", str(directory), *args], check=True, capture_output=True)
+
+
+def test_prod_deploys_only_from_a_clean_allowed_branch(shop):
+    directory = shop.directory
+    git(directory, "init", "-q", "-b", "main")
+    git(directory, "config", "user.email", "ci@example.com")
+    git(directory, "config", "user.name", "ci")
+    (directory / ".gitignore").write_text("target/\ndbt_packages/\nlogs/\n*.duckdb*\npackage-lock.yml\n")
+    git(directory, "add", ".")
+    git(directory, "commit", "-qm", "shop")
+    before = shop.warehouse.catalog()
+    try:
+        git(directory, "switch", "-q", "-c", "feature/new-metric")
+        with pytest.raises(SafetyRefused, match="prod branch: branch feature/new-metric"):
+            api_deploy(shop, target="prod", yes=True)
+        git(directory, "switch", "-q", "main")
+        (directory / "models" / "marts" / "dim_products.sql").write_text("select 1 as product_id\n")
+        with pytest.raises(SafetyRefused, match="clean working tree"):
+            api_deploy(shop, target="prod", yes=True)
+        git(directory, "checkout", "--", ".")
+        assert shop.warehouse.catalog() == before
+        with pytest.raises(SafetyRefused, match="needs confirmation"):
+            api_deploy(shop, target="prod")
+        result = api_deploy(shop, target="prod", yes=True, select="stg_products")
+        assert result.status == "succeeded"
+        assert result.record.tier == "prod" and result.record.git_branch == "main"
+    finally:
+        git(directory, "checkout", "-q", "main")
+        git(directory, "checkout", "--", ".")
+
+
+def test_override_safety_is_recorded(shop):
+    git(shop.directory, "switch", "-q", "-c", "hotfix/urgent")
+    try:
+        result = api_deploy(shop, target="prod", yes=True, select="stg_products",
+                            override_reason="INC-42 hotfix approved by on-call")
+    finally:
+        git(shop.directory, "switch", "-q", "main")
+    assert result.record.override_reason == "INC-42 hotfix approved by on-call"
+    assert any("safety override" in warning for warning in result.warnings)
+
+
+def test_prune_keeps_the_newest_points(shop):
+    context = api_context(shop)
+    kept_before = [item for item in list_deploys(context) if item.rollback_point == "kept"]
+    assert len(kept_before) >= 3
+    outcome = prune(context, keep=2, older_than=timedelta(seconds=1))
+    listings = list_deploys(context)
+    newest_two = [item.record.deploy_id for item in listings[:2]]
+    assert set(newest_two) <= set(outcome.kept)
+    assert all(item.rollback_point != "kept" for item in listings[2:])
+    assert outcome.pruned
