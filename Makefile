@@ -25,7 +25,7 @@ test: lint
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check runner
+	$(BIN)/ruff check runner bench
 	cd examples/shop && ../../$(BIN)/dbt deps --quiet && STEWARD_SHOP_DUCKDB=:memory: ../../$(BIN)/sqlfluff lint models
 	cd integration_tests && ../$(BIN)/dbt deps --quiet && STEWARD_IT_DUCKDB=:memory: ../$(BIN)/sqlfluff lint models tests
 

@@ -125,8 +125,11 @@ def deploy_command(context: Context, select: str | None, exclude: str | None, va
         for node in result.plan.nodes:
             where = f" -> {node.relation}" if node.relation else ""
             click.echo(f"  {node.unique_id} ({node.materialized}){where}")
-        click.echo(f"Rollback point: {len(result.plan.relations)} relation(s) in schema "
+        click.echo(f"Rollback point: {len(result.plan.relations)} relation(s); journal and metadata in schema "
                    f"{context.policy.rollback_schema}")
+        click.echo(f"Checks for tier {context.tier}: "
+                   + ("; ".join(f"{c.name} {'pass' if c.passed else 'fail'} ({c.detail})" for c in result.checks)
+                      or "no branch rules apply"))
         click.echo("Dry run: nothing was changed.")
         return
     click.echo(delivery_line(context, result))

@@ -23,7 +23,7 @@ from steward.lock import DeployLock, LockHolder
 from steward.plan import Plan, make_plan
 from steward.report import write_reports
 from steward.rollback import Mismatch, RollbackEntry, RollbackStore
-from steward.safety import branch_checks, confirm_prod, enforce
+from steward.safety import Check, branch_checks, confirm_prod, enforce
 from steward.warehouse import Warehouse, opened
 
 
@@ -44,6 +44,7 @@ class DeployResult:
     record: DeployRecord
     plan: Plan
     warnings: list[str] = field(default_factory=list)
+    checks: list[Check] = field(default_factory=list)
     outcome: DbtOutcome | None = None
     rollback_point: list[RollbackEntry] = field(default_factory=list)
     restored: list[RollbackEntry] = field(default_factory=list)
@@ -136,13 +137,15 @@ def deploy(context: Context, options: DeployOptions, invoker: DbtInvoker,
            ask: Callable[[str], bool] = lambda question: False) -> DeployResult:
     """Run a guarded deploy; raises a StewardError (see errors.EXIT_CODES) when it does not succeed."""
     validate_options(options)
-    warnings = enforce(branch_checks(context), options.override_reason)
-    confirm_prod(context, options.yes, ask)
+    checks = branch_checks(context)
+    warnings = enforce(checks, options.override_reason)
+    if not options.dry_run:
+        confirm_prod(context, options.yes, ask)
     invoker.ensure_packages()
     plan = make_plan(invoker, selection_args(options))
     now = datetime.now(timezone.utc)
     record = new_record(context, options, plan, now)
-    result = DeployResult(record=record, plan=plan, warnings=warnings)
+    result = DeployResult(record=record, plan=plan, warnings=warnings, checks=checks)
     if options.dry_run:
         return result
 

@@ -250,6 +250,8 @@ def connect(connection: Connection) -> Warehouse:
                 host=settings.get("host"), port=settings.get("port"), user=settings.get("user"),
                 password=settings.get("password") or None, dbname=settings.get("database"),
                 connect_timeout=int(settings.get("connect_timeout") or 10), application_name="steward",
+                # A killed deploy's orphaned session may still hold locks: fail with a message, never hang.
+                options="-c lock_timeout=60s",
             )
         except psycopg2.OperationalError as exc:
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else "connection failed"
