@@ -113,7 +113,7 @@ def validate_options(options: DeployOptions) -> None:
         raise validation.BadInput("--override-safety: give the reason, e.g. --override-safety \"hotfix INC-123\"")
 
 
-def new_record(context: Context, options: DeployOptions, plan: Plan, now: datetime) -> DeployRecord:
+def new_record(context: Context, options: DeployOptions, plan: Plan | None, now: datetime) -> DeployRecord:
     git = context.environment.git
     record = DeployRecord(
         deploy_id=new_deploy_id(now), project=context.project.name, target=context.project.target_name,
@@ -122,7 +122,8 @@ def new_record(context: Context, options: DeployOptions, plan: Plan, now: dateti
         keep_until=(now + context.policy.rollback_retention).isoformat(timespec="seconds"),
         git_branch=git.branch, git_sha=git.sha, selection=options.select, exclusion=options.exclude,
         full_refresh=options.full_refresh, auto_rollback=options.auto_rollback,
-        override_reason=options.override_reason, relations=tuple(str(r) for r in plan.relations),
+        override_reason=options.override_reason,
+        relations=tuple(str(r) for r in plan.relations) if plan else (),
     )
     return record.advanced("planned")
 
@@ -139,23 +140,25 @@ def deploy(context: Context, options: DeployOptions, invoker: DbtInvoker,
     validate_options(options)
     checks = branch_checks(context)
     warnings = enforce(checks, options.override_reason)
-    if not options.dry_run:
-        confirm_prod(context, options.yes, ask)
-    invoker.ensure_packages()
-    plan = make_plan(invoker, selection_args(options))
     now = datetime.now(timezone.utc)
-    record = new_record(context, options, plan, now)
-    result = DeployResult(record=record, plan=plan, warnings=warnings, checks=checks)
     if options.dry_run:
-        return result
+        invoker.ensure_packages()
+        plan = make_plan(invoker, selection_args(options))
+        return DeployResult(record=new_record(context, options, plan, now), plan=plan, warnings=warnings,
+                            checks=checks)
+    confirm_prod(context, options.yes, ask)
 
     ledger = Ledger(context)
     schema = context.policy.rollback_schema
-    lease_until = now + context.policy.lock_lease
+    record = ledger.write(new_record(context, options, None, now), None)
     holder = LockHolder(record.deploy_id, record.host, record.pid, record.started_at,
-                        lease_until.isoformat(timespec="seconds"))
-    ledger.write(record, None)
+                        (now + context.policy.lock_lease).isoformat(timespec="seconds"))
+    # The lock comes before dbt parses anything, so a contender is turned away at once.
     with DeployLock(context.project, holder, schema):
+        invoker.ensure_packages()
+        plan = make_plan(invoker, selection_args(options))
+        record = replace(record, relations=tuple(str(r) for r in plan.relations))
+        result = DeployResult(record=record, plan=plan, warnings=warnings, checks=checks)
         with opened(context.project.connection) as warehouse:
             WarehouseJournal(warehouse, schema).ensure()
             unfinished = ledger.unfinished(warehouse, excluding=record.deploy_id)
