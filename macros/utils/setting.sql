@@ -10,6 +10,8 @@
       'run_timestamp': none,
       'rollback_schema': 'steward_rollback',
       'identifier_pattern': '^[A-Za-z_][A-Za-z0-9_]*$',
+      'unknown_member_key': -1,
+      'fiscal_year_start_month': 1,
   } -%}
   {%- if key not in defaults -%}
     {{ exceptions.raise_compiler_error(

@@ -1,0 +1,26 @@
+{{ config(materialized='incremental', incremental_strategy='merge', unique_key='event_id') }}
+
+-- modelling_incremental_events with the merge strategy: the same rows on every run.
+with arrived as (
+    select
+        event_id,
+        event_time,
+        arrived_on,
+        payload
+    from {{ ref('modelling_events') }}
+    where arrived_on <= cast('{{ var("it_arrived_by", "2024-01-10") }}' as date)
+),
+
+latest as (
+    {{ steward.dedupe(
+        'arrived', 'event_id', 'arrived_on desc',
+        columns=['event_id', 'event_time', 'arrived_on', 'payload'],
+    ) }}
+)
+
+select
+    event_id,
+    event_time,
+    payload
+from latest
+where {{ steward.incremental_window('event_time', '2 days') }}
