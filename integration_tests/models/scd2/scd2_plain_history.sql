@@ -1,0 +1,8 @@
+{{ config(materialized='scd2', unique_key='customer_id', source_kind='state', updated_at='updated_at') }}
+
+select
+    customer_id,
+    email,
+    tier,
+    updated_at
+from {{ ref('scd2_plain_at_batch') }}

@@ -1,0 +1,50 @@
+{#- materialized='scd2': a type-2 history that keeps every change. See modelling.yml (scd2) for the
+    configs. First run and full refresh (change logs only) build the table from all events;
+    later runs touch only keys with new events: one temp table of their recomputed history,
+    then a delete of the versions that changed and an insert of the new ones, so a run with
+    nothing new writes nothing. -#}
+{% materialization scd2, default %}
+  {%- set target_relation = this.incorporate(type='table') -%}
+  {%- set existing = load_cached_relation(this) -%}
+  {%- set source_columns = get_columns_in_query(sql) -%}
+  {%- set settings = steward.scd2_settings(source_columns) -%}
+  {%- set full_refresh = should_full_refresh() -%}
+  {%- if full_refresh and existing is not none and not settings.allow_full_refresh -%}
+    {#- A state source holds only the present: rebuilding would throw the history away. -#}
+    {{ log("steward scd2: " ~ this ~ " reads a state source; --full-refresh would erase its history, so it "
+           ~ "runs incrementally (set allow_full_refresh: true to rebuild anyway)", info=true) }}
+    {%- set full_refresh = false -%}
+  {%- endif -%}
+  {%- if existing is not none and existing.type != 'table' -%}
+    {{ exceptions.raise_compiler_error("scd2 model " ~ this ~ ": " ~ this ~ " exists as a " ~ existing.type
+                                       ~ "; drop it or run with --full-refresh") }}
+  {%- endif -%}
+
+  {{ run_hooks(pre_hooks, inside_transaction=False) }}
+  {{ run_hooks(pre_hooks, inside_transaction=True) }}
+
+  {%- if existing is none or full_refresh -%}
+    {%- if existing is not none -%}
+      {% do adapter.drop_relation(existing) %}
+    {%- endif -%}
+    {% call statement('main') -%}
+      {{ get_create_table_as_sql(False, target_relation, steward.scd2_history_sql(settings, sql, none)) }}
+    {%- endcall %}
+  {%- else -%}
+    {%- set settings = steward.scd2_apply_schema_change(settings, existing) -%}
+    {%- set staging = make_temp_relation(target_relation, '__stw_scd2') -%}
+    {% call statement('scd2_stage') -%}
+      {{ get_create_table_as_sql(True, staging, steward.scd2_history_sql(settings, sql, existing)) }}
+    {%- endcall %}
+    {% call statement('main') -%}
+      {{ steward.scd2_merge_sql(settings, target_relation, staging) }}
+    {%- endcall %}
+    {% do adapter.drop_relation(staging) %}
+  {%- endif -%}
+
+  {{ run_hooks(post_hooks, inside_transaction=True) }}
+  {{ adapter.commit() }}
+  {{ run_hooks(post_hooks, inside_transaction=False) }}
+  {% do persist_docs(target_relation, model) %}
+  {{ return({'relations': [target_relation]}) }}
+{% endmaterialization %}

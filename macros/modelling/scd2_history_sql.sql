@@ -1,0 +1,223 @@
+{#- The history of the keys that have new events, as the rows the scd2 table should hold for them.
+
+    Events are the model's new rows (a change log's events, or a state source's differences from
+    the current versions) plus the stored versions of the same keys, so late events land in place
+    and history survives a change log that forgets old events. Per key and instant the latest load
+    wins; an event equal to the one before it is dropped; each kept event opens a version that the
+    next one closes. -#}
+{% macro scd2_history_sql(settings, source_sql, existing) -%}
+  {{ return(adapter.dispatch('scd2_history_sql', 'steward')(settings, source_sql, existing)) }}
+{%- endmacro %}
+
+{% macro default__scd2_history_sql(settings, source_sql, existing) -%}
+  {%- set s = settings -%}
+  {%- set m = s.meta -%}
+  {%- set ts = dbt.type_timestamp() -%}
+  {%- set keys = s['keys'] -%}
+  {%- set key_match = [] -%}
+  {%- for k in keys -%}{%- do key_match.append('a.' ~ k ~ ' = t.' ~ k) -%}{%- endfor -%}
+  {%- set key_match = key_match | join(' and ') -%}
+  {%- set payload_list = s.payload | join(', ') -%}
+  {%- set hashed_cols = [] -%}
+  {%- for c in s.tracked -%}{%- do hashed_cols.append('e.' ~ c) -%}{%- endfor -%}
+  {%- set partition = keys | join(', ') -%}
+  {%- set src_tracked = [] -%}
+  {%- set cur_tracked = [] -%}
+  {%- for c in s.tracked -%}
+    {%- do src_tracked.append('src.' ~ c) -%}
+    {%- do cur_tracked.append('cur.' ~ c) -%}
+  {%- endfor -%}
+  {%- if s.operation_column -%}
+    {%- set quoted = [] -%}
+    {%- for v in s.delete_values -%}{%- do quoted.append("'" ~ (v | string | replace("'", "''")) ~ "'") -%}{%- endfor -%}
+    {%- set is_delete = 'coalesce(' ~ s.operation_column ~ ' in (' ~ (quoted | join(', ')) ~ '), false)' -%}
+  {%- else -%}
+    {%- set is_delete = 'false' -%}
+  {%- endif -%}
+
+with source_data as (
+    {{ source_sql }}
+),
+
+{% if s.source_kind == 'changelog' %}
+new_events as (
+    select
+        {{ payload_list }},
+        cast({{ s.updated_at }} as {{ ts }}) as stw_event_at,
+        cast({{ s.loaded_at }} as {{ ts }}) as stw_loaded_at,
+        {{ is_delete }} as stw_is_delete
+    from source_data
+    {%- if existing is not none %}
+    where cast({{ s.loaded_at }} as {{ ts }}) > (
+        select {{ dbt.dateadd('second', -s.grace_seconds, "coalesce(max(" ~ m.loaded_at ~ "), cast('1900-01-01' as " ~ ts ~ "))") }}
+        from {{ existing }}
+    )
+    {%- endif %}
+),
+{% else %}
+source_rows as (
+    select * from (
+        select
+            {{ payload_list }},
+            row_number() over (
+                partition by {{ partition }}
+                {#- Latest wins; exact ties are broken by the values themselves, the same on every engine. #}
+                order by {% if s.updated_at %}{{ s.updated_at }} desc nulls last, {% endif %}
+                    {%- for c in s.tracked %} {{ c }} desc nulls last{% if not loop.last %},{% endif %}{% endfor %}
+            ) as stw_rank
+        from source_data
+    ) ranked
+    where stw_rank = 1
+),
+{%- if existing is not none %}
+current_versions as (
+    select t.*
+    from {{ existing }} as t
+    where {{ m.is_current }}
+),
+{%- endif %}
+new_events as (
+    select
+        {% for c in s.payload %}src.{{ c }}, {% endfor %}
+        {%- if existing is none %}
+        {{ ('cast(src.' ~ s.updated_at ~ ' as ' ~ ts ~ ')') if s.strategy == 'timestamp' else steward.run_timestamp() }} as stw_event_at,
+        {%- elif s.strategy == 'timestamp' %}
+        case
+            when cur.{{ m.valid_from }} is null or cast(src.{{ s.updated_at }} as {{ ts }}) > cur.{{ m.valid_from }}
+                then cast(src.{{ s.updated_at }} as {{ ts }})
+            {#- A change whose updated_at is not after the current version: record it when it was seen. #}
+            else {{ steward.run_timestamp() }}
+        end as stw_event_at,
+        {%- else %}
+        {{ steward.run_timestamp() }} as stw_event_at,
+        {%- endif %}
+        {{ steward.run_timestamp() }} as stw_loaded_at,
+        false as stw_is_delete
+    from source_rows as src
+    {%- if existing is not none %}
+    left join current_versions as cur
+        on {% for k in keys %}cur.{{ k }} = src.{{ k }}{% if not loop.last %} and {% endif %}{% endfor %}
+    where cur.{{ keys[0] }} is null
+        or cur.{{ m.is_deleted }}
+        {%- if s.strategy == 'timestamp' %}
+        {#- Only rows whose updated_at moved are hashed, against the stored hash: a no-op update collapses. #}
+        or case
+            when cur.{{ s.updated_at }} = src.{{ s.updated_at }} then false
+            else {{ steward.surrogate_key(src_tracked) }} <> cur.{{ m.row_hash }}
+        end
+        {%- else %}
+        or {{ steward.surrogate_key(src_tracked) }} <> {{ steward.surrogate_key(cur_tracked) }}
+        {%- endif %}
+    {%- if s.hard_deletes != 'ignore' %}
+    union all
+    select
+        {% for c in s.payload %}{{ ('cur.' ~ c) if c in keys else 'null' }}, {% endfor %}
+        {{ steward.run_timestamp() }},
+        {{ steward.run_timestamp() }},
+        true
+    from current_versions as cur
+    where not cur.{{ m.is_deleted }}
+        and not exists (
+            select 1 from source_rows as src
+            where {% for k in keys %}src.{{ k }} = cur.{{ k }}{% if not loop.last %} and {% endif %}{% endfor %}
+        )
+    {%- endif %}
+    {%- endif %}
+),
+{% endif %}
+
+{%- if existing is not none %}
+affected_keys as (
+    select distinct {{ partition }} from new_events
+),
+
+all_events as (
+    select {{ payload_list }}, stw_event_at, stw_loaded_at, stw_is_delete from new_events
+    union all
+    select
+        {% for c in s.payload %}t.{{ c }}, {% endfor %}
+        t.{{ m.valid_from }}, t.{{ m.loaded_at }}, t.{{ m.is_deleted }}
+    from {{ existing }} as t
+    where exists (select 1 from affected_keys as a where {{ key_match }})
+    {%- if s.hard_deletes == 'invalidate' %}
+    union all
+    {#- A version closed with no successor starting at that instant was closed by a delete. #}
+    select
+        {% for c in s.payload %}{{ ('t.' ~ c) if c in keys else 'null' }}, {% endfor %}
+        t.{{ m.valid_to }}, t.{{ m.loaded_at }}, true
+    from {{ existing }} as t
+    where not t.{{ m.is_current }}
+        and exists (select 1 from affected_keys as a where {{ key_match }})
+        and not exists (
+            select 1 from {{ existing }} as n
+            where {% for k in keys %}n.{{ k }} = t.{{ k }} and {% endfor %}n.{{ m.valid_from }} = t.{{ m.valid_to }}
+        )
+    {%- endif %}
+),
+{%- else %}
+all_events as (
+    select {{ payload_list }}, stw_event_at, stw_loaded_at, stw_is_delete from new_events
+),
+{%- endif %}
+
+hashed as (
+    select e.*, {{ steward.surrogate_key(hashed_cols) }} as stw_hash
+    from all_events as e
+    {%- if s.hard_deletes == 'ignore' %}
+    where not e.stw_is_delete
+    {%- endif %}
+),
+
+one_per_instant as (
+    select * from (
+        select
+            hashed.*,
+            row_number() over (
+                partition by {{ partition }}, stw_event_at
+                order by stw_loaded_at desc, stw_is_delete desc, stw_hash desc
+            ) as stw_rank
+        from hashed
+    ) ranked
+    where stw_rank = 1
+),
+
+compared as (
+    select
+        one_per_instant.*,
+        lag(stw_hash) over (partition by {{ partition }} order by stw_event_at) as stw_previous_hash,
+        lag(stw_is_delete) over (partition by {{ partition }} order by stw_event_at) as stw_previous_delete
+    from one_per_instant
+),
+
+kept as (
+    select * from compared
+    where (stw_previous_delete is null and not stw_is_delete)
+        or (stw_previous_delete is not null and stw_is_delete <> stw_previous_delete)
+        or (not stw_is_delete and stw_hash <> stw_previous_hash)
+),
+
+versions as (
+    select
+        kept.*,
+        lead(stw_event_at) over (partition by {{ partition }} order by stw_event_at) as stw_next_at
+    from kept
+)
+
+select
+    {{ payload_list }},
+    {{ steward.surrogate_key(keys + ['stw_event_at']) }} as {{ m.scd_id }},
+    stw_event_at as {{ m.valid_from }},
+    {%- if s.far_future %}
+    coalesce(stw_next_at, cast('{{ s.far_future }}' as {{ ts }})) as {{ m.valid_to }},
+    {%- else %}
+    stw_next_at as {{ m.valid_to }},
+    {%- endif %}
+    stw_next_at is null as {{ m.is_current }},
+    stw_is_delete as {{ m.is_deleted }},
+    stw_hash as {{ m.row_hash }},
+    stw_loaded_at as {{ m.loaded_at }}
+from versions
+{%- if s.hard_deletes == 'invalidate' %}
+where not stw_is_delete
+{%- endif %}
+{%- endmacro %}

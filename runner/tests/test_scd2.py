@@ -1,0 +1,171 @@
+"""The scd2 materialization, run batch by batch on both adapters against hand-derived histories.
+
+One invocation per batch builds every scd2 model of integration_tests/models/scd2 and dbt's own
+snapshot of the plain case (enabled only with --vars scd2_sequence: true).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+import pytest
+
+BATCHES = (1, 2, 3, 4, 5)
+
+
+def ts(text: str) -> str:
+    return datetime.fromisoformat(text).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def run_batch(project, batch: int, full_refresh: bool = False):
+    run_timestamp = f"2024-01-0{batch} 12:00:00"
+    flags = ["--full-refresh"] if full_refresh else []
+    variables = {"scd2_sequence": True, "scd2_batch": batch, "steward": {"run_timestamp": run_timestamp}}
+    return project.dbt("build", "--select", "path:models/scd2", "path:snapshots", "path:seeds/scd2",
+                       "steward_column_catalog", "steward_schema_history",
+                       "--vars", json.dumps(variables), *flags)
+
+
+def history(project, model: str, valid_from: str = "valid_from", valid_to: str = "valid_to",
+            extra: str = "") -> list[tuple]:
+    schema = project.warehouse.schema_prefix
+    rows = project.warehouse.query(
+        f"select customer_id, {valid_from}, {valid_to}, is_current, is_deleted, email, tier{extra} "
+        f"from {schema}.{model} order by customer_id, {valid_from}")
+    return [tuple(_text(v) for v in row) for row in rows]
+
+
+def physical_rows(project, model: str) -> list[str]:
+    """Where each row is stored (DuckDB rowid, PostgreSQL ctid): a rewritten row moves."""
+    column = "ctid::text" if project.adapter == "postgres" else "rowid"
+    schema = project.warehouse.schema_prefix
+    return sorted(str(row[0]) for row in project.warehouse.query(f"select {column} from {schema}.{model}"))
+
+
+def _text(value):
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S")
+    return value
+
+
+@pytest.fixture(scope="module")
+def batches(integration_project):
+    """Run every batch once and keep what each left behind."""
+    states = {}
+    for batch in BATCHES:
+        result = run_batch(integration_project, batch, full_refresh=batch == 1)
+        assert result.success
+        states[batch] = {
+            "changelog": history(integration_project, "scd2_history_changelog"),
+            "state": history(integration_project, "scd2_history_state"),
+            "physical": {model: physical_rows(integration_project, model)
+                         for model in ("scd2_history_changelog", "scd2_history_state")},
+        }
+    return states
+
+
+def test_changelog_keeps_every_change_late_events_and_delete_restore(batches):
+    assert batches[3]["changelog"] == [
+        # two changes between runs, an exact duplicate dropped, and a late event put in its place
+        (1, ts("2024-01-01 09:00"), ts("2024-01-01 12:00"), False, False, "a@example.com", "gold"),
+        (1, ts("2024-01-01 12:00"), ts("2024-01-01 15:00"), False, False, "a@example.com", "platinum"),
+        (1, ts("2024-01-01 15:00"), ts("2024-01-01 18:00"), False, False, "a@example.com", "diamond"),
+        (1, ts("2024-01-01 18:00"), None, True, False, "a2@example.com", "platinum"),
+        # delete then restore: the deletion is a version of its own; no overlap, no inverted window
+        (2, ts("2024-01-01 09:00"), ts("2024-01-01 20:00"), False, False, "b@example.com", "silver"),
+        (2, ts("2024-01-01 20:00"), ts("2024-01-02 08:00"), False, True, "b@example.com", "silver"),
+        (2, ts("2024-01-02 08:00"), None, True, False, "b@example.com", "silver"),
+        # a no-op event collapses
+        (3, ts("2024-01-01 09:00"), None, True, False, "c@example.com", "bronze"),
+        # duplicate source keys: the later load wins, one current row
+        (4, ts("2024-01-01 09:00"), None, True, False, "d-second@example.com", "gold"),
+        # a no-op event with a NULL attribute collapses too
+        (5, ts("2024-01-01 09:00"), None, True, False, "e@example.com", None),
+    ]
+
+
+def test_rerun_with_no_new_events_writes_nothing(batches):
+    assert batches[4]["changelog"] == batches[3]["changelog"]
+    assert batches[4]["state"] == batches[3]["state"]
+    assert batches[4]["physical"] == batches[3]["physical"]
+    assert batches[3]["physical"] != batches[2]["physical"]  # the measure does see writes
+
+
+def test_new_source_column_is_appended_and_tracked(batches, integration_project):
+    rows = history(integration_project, "scd2_history_changelog", extra=", tier_code")
+    customer_3 = [row for row in rows if row[0] == 3]
+    assert customer_3 == [
+        (3, ts("2024-01-01 09:00"), ts("2024-01-04 09:00"), False, False, "c@example.com", "bronze", None),
+        (3, ts("2024-01-04 09:00"), None, True, False, "c@example.com", "silver", "SILVER"),
+    ]
+    assert [row[:7] for row in rows if row[0] != 3] == [row for row in batches[3]["changelog"] if row[0] != 3]
+
+
+def test_invalidate_closes_versions_with_far_future_and_renamed_columns(batches, integration_project):
+    rows = history(integration_project, "scd2_history_invalidate", "effective_from", "effective_to")
+    customer_2 = [row for row in rows if row[0] == 2]
+    assert customer_2 == [
+        (2, ts("2024-01-01 09:00"), ts("2024-01-01 20:00"), False, False, "b@example.com", "silver"),
+        (2, ts("2024-01-02 08:00"), ts("9999-12-31 00:00"), True, False, "b@example.com", "silver"),
+    ]
+    assert len([row for row in rows if row[0] == 1]) == 4
+
+
+def test_state_source_with_duplicates_delete_restore_and_older_correction(batches):
+    assert batches[3]["state"] == [
+        (1, ts("2024-01-01 09:00"), ts("2024-01-01 18:00"), False, False, "a@example.com", "gold"),
+        (1, ts("2024-01-01 18:00"), None, True, False, "a2@example.com", "platinum"),
+        # missing in batch 2 (deleted at that run), back in batch 3 with a newer updated_at
+        (2, ts("2024-01-01 09:00"), ts("2024-01-02 12:00"), False, False, "b@example.com", "silver"),
+        (2, ts("2024-01-02 12:00"), ts("2024-01-03 12:00"), False, True, None, None),
+        (2, ts("2024-01-03 12:00"), None, True, False, "b@example.com", "silver"),
+        # a correction whose updated_at is older than the current version: kept, from when it was seen
+        (3, ts("2024-01-01 09:00"), ts("2024-01-03 12:00"), False, False, "c@example.com", "bronze"),
+        (3, ts("2024-01-03 12:00"), None, True, False, "c-fixed@example.com", "bronze"),
+        # duplicate keys in one state: the latest updated_at wins
+        (4, ts("2024-01-01 09:30"), None, True, False, "d-new@example.com", "gold"),
+    ]
+
+
+def test_full_refresh_of_a_changelog_rebuilds_the_same_history(batches, integration_project):
+    # The same versions; only tier_code, new in batch 5, is now filled in for older versions too.
+    incremental = history(integration_project, "scd2_history_changelog")
+    run_batch(integration_project, 5, full_refresh=True)
+    assert history(integration_project, "scd2_history_changelog") == incremental
+
+
+def test_plain_case_equals_dbt_snapshot(batches, integration_project):
+    schema = integration_project.warehouse.schema_prefix
+    ours = integration_project.warehouse.query(
+        f"select customer_id, valid_from, valid_to from {schema}.scd2_plain_history order by 1, 2")
+    theirs = integration_project.warehouse.query(
+        f"select customer_id, dbt_valid_from, dbt_valid_to from {schema}.scd2_plain_snapshot order by 1, 2")
+    assert len(ours) == 8
+    assert ours == theirs
+
+
+def test_exactly_one_current_row_per_key_and_no_overlaps(batches, integration_project):
+    schema = integration_project.warehouse.schema_prefix
+    for model in ("scd2_history_changelog", "scd2_history_state", "scd2_plain_history"):
+        assert integration_project.warehouse.query(
+            f"select customer_id from {schema}.{model} group by customer_id "
+            "having sum(case when is_current then 1 else 0 end) <> 1") == []
+        assert integration_project.warehouse.query(
+            f"select a.customer_id from {schema}.{model} a join {schema}.{model} b "
+            "on a.customer_id = b.customer_id and a.scd_id <> b.scd_id "
+            "and a.valid_from < coalesce(b.valid_to, cast('9999-12-31' as timestamp)) "
+            "and b.valid_from < coalesce(a.valid_to, cast('9999-12-31' as timestamp))") == []
+        assert integration_project.warehouse.query(
+            f"select customer_id from {schema}.{model} where valid_to <= valid_from") == []
+
+
+def test_schema_history_records_when_a_column_appeared(batches, integration_project):
+    schema = integration_project.warehouse.schema_prefix
+    rows = integration_project.warehouse.query(
+        f"select lower(column_name), dbt_valid_from, dbt_valid_to from {schema}.steward_schema_history "
+        f"where relation_name = '{schema}.scd2_history_changelog' order by 2, 1")
+    columns = {name: (valid_from, valid_to) for name, valid_from, valid_to in rows}
+    assert {"customer_id", "email", "valid_from", "scd_loaded_at", "tier_code"} <= set(columns)
+    assert all(valid_to is None for _, valid_to in columns.values())
+    assert columns["tier_code"][0] > columns["email"][0]  # seen only from batch 5 on
