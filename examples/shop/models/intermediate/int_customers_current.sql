@@ -1,3 +1,4 @@
+-- Current state of every customer, before the unknown member is added (see dim_customers).
 -- Current state of every customer: the raw snapshot overlaid with the most
 -- recent event from the CDC feed. (Type 1; history is not kept here.)
 with customers as (
