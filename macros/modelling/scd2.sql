@@ -1,8 +1,8 @@
 {#- materialized='scd2': a type-2 history that keeps every change. See modelling.yml (scd2) for the
     configs. First run and full refresh (change logs only) build the table from all events;
-    later runs touch only keys with new events: one temp table of their recomputed history,
-    then a delete of the versions that changed and an insert of the new ones, so a run with
-    nothing new writes nothing. -#}
+    later runs touch only keys with new events: one temp table of their recomputed history
+    (from each key's first new event on), then a delete of versions that vanished, an update of
+    windows that changed and an insert of new versions, so a run with nothing new writes nothing. -#}
 {% materialization scd2, default %}
   {%- set target_relation = this.incorporate(type='table') -%}
   {%- set existing = load_cached_relation(this) -%}
@@ -33,9 +33,13 @@
   {%- else -%}
     {%- set settings = steward.scd2_apply_schema_change(settings, existing) -%}
     {%- set staging = make_temp_relation(target_relation, '__stw_scd2') -%}
+    {%- set tuning = steward.scd2_tune_session() -%}
+    {%- if tuning -%}{% do run_query(tuning) %}{%- endif -%}
     {% call statement('scd2_stage') -%}
       {{ get_create_table_as_sql(True, staging, steward.scd2_history_sql(settings, sql, existing)) }}
     {%- endcall %}
+    {%- set analyze = steward.scd2_analyze_staging(staging) -%}
+    {%- if analyze -%}{% do run_query(analyze) %}{%- endif -%}
     {% call statement('main') -%}
       {{ steward.scd2_merge_sql(settings, target_relation, staging) }}
     {%- endcall %}

@@ -21,6 +21,8 @@
   {%- set hashed_cols = [] -%}
   {%- for c in s.tracked -%}{%- do hashed_cols.append('e.' ~ c) -%}{%- endfor -%}
   {%- set partition = keys | join(', ') -%}
+  {%- set versioned_keys = [] -%}
+  {%- for k in keys -%}{%- do versioned_keys.append('v.' ~ k) -%}{%- endfor -%}
   {%- set src_tracked = [] -%}
   {%- set cur_tracked = [] -%}
   {%- for c in s.tracked -%}
@@ -55,6 +57,30 @@ new_events as (
     {%- endif %}
 ),
 {% else %}
+{%- if existing is not none %}
+current_versions as (
+    select t.*
+    from {{ existing }} as t
+    where {{ m.is_current }}
+),
+{#- Only keys whose source row may differ from their current version are deduplicated and
+    compared, so a run with nothing new does no more than one join. #}
+candidate_keys as (
+    select distinct {% for k in keys %}src.{{ k }}{% if not loop.last %}, {% endif %}{% endfor %}
+    from source_data as src
+    left join current_versions as cur
+        on {% for k in keys %}cur.{{ k }} = src.{{ k }}{% if not loop.last %} and {% endif %}{% endfor %}
+    where cur.{{ keys[0] }} is null
+        or cur.{{ m.is_deleted }}
+        {%- if s.strategy == 'timestamp' %}
+        or not (cur.{{ s.updated_at }} = src.{{ s.updated_at }})
+        or cur.{{ s.updated_at }} is null
+        or src.{{ s.updated_at }} is null
+        {%- else %}
+        or {{ steward.surrogate_key(src_tracked) }} <> {{ steward.surrogate_key(cur_tracked) }}
+        {%- endif %}
+),
+{%- endif %}
 source_rows as (
     select * from (
         select
@@ -65,17 +91,13 @@ source_rows as (
                 order by {% if s.updated_at %}{{ s.updated_at }} desc nulls last, {% endif %}
                     {%- for c in s.tracked %} {{ c }} desc nulls last{% if not loop.last %},{% endif %}{% endfor %}
             ) as stw_rank
-        from source_data
+        from source_data as t
+        {%- if existing is not none %}
+        where exists (select 1 from candidate_keys as a where {{ key_match }})
+        {%- endif %}
     ) ranked
     where stw_rank = 1
 ),
-{%- if existing is not none %}
-current_versions as (
-    select t.*
-    from {{ existing }} as t
-    where {{ m.is_current }}
-),
-{%- endif %}
 new_events as (
     select
         {% for c in s.payload %}src.{{ c }}, {% endfor %}
@@ -118,7 +140,7 @@ new_events as (
     from current_versions as cur
     where not cur.{{ m.is_deleted }}
         and not exists (
-            select 1 from source_rows as src
+            select 1 from source_data as src
             where {% for k in keys %}src.{{ k }} = cur.{{ k }}{% if not loop.last %} and {% endif %}{% endfor %}
         )
     {%- endif %}
@@ -127,27 +149,34 @@ new_events as (
 {% endif %}
 
 {%- if existing is not none %}
+{#- A key's history is re-stitched from its first new event on: stored versions that end
+    before it cannot change and are neither read nor rewritten. #}
 affected_keys as (
-    select distinct {{ partition }} from new_events
+    select {{ partition }}, min(stw_event_at) as stw_window_start
+    from new_events
+    group by {{ partition }}
 ),
 
 all_events as (
-    select {{ payload_list }}, stw_event_at, stw_loaded_at, stw_is_delete from new_events
+    select {{ payload_list }}, stw_event_at, stw_loaded_at, stw_is_delete, false as stw_is_stored
+    from new_events
     union all
     select
         {% for c in s.payload %}t.{{ c }}, {% endfor %}
-        t.{{ m.valid_from }}, t.{{ m.loaded_at }}, t.{{ m.is_deleted }}
+        t.{{ m.valid_from }}, t.{{ m.loaded_at }}, t.{{ m.is_deleted }}, true
     from {{ existing }} as t
-    where exists (select 1 from affected_keys as a where {{ key_match }})
+    inner join affected_keys as a on {{ key_match }}
+    where t.{{ m.valid_to }} is null or t.{{ m.valid_to }} > a.stw_window_start
     {%- if s.hard_deletes == 'invalidate' %}
     union all
     {#- A version closed with no successor starting at that instant was closed by a delete. #}
     select
         {% for c in s.payload %}{{ ('t.' ~ c) if c in keys else 'null' }}, {% endfor %}
-        t.{{ m.valid_to }}, t.{{ m.loaded_at }}, true
+        t.{{ m.valid_to }}, t.{{ m.loaded_at }}, true, true
     from {{ existing }} as t
+    inner join affected_keys as a on {{ key_match }}
     where not t.{{ m.is_current }}
-        and exists (select 1 from affected_keys as a where {{ key_match }})
+        and t.{{ m.valid_to }} > a.stw_window_start
         and not exists (
             select 1 from {{ existing }} as n
             where {% for k in keys %}n.{{ k }} = t.{{ k }} and {% endfor %}n.{{ m.valid_from }} = t.{{ m.valid_to }}
@@ -156,7 +185,8 @@ all_events as (
 ),
 {%- else %}
 all_events as (
-    select {{ payload_list }}, stw_event_at, stw_loaded_at, stw_is_delete from new_events
+    select {{ payload_list }}, stw_event_at, stw_loaded_at, stw_is_delete, false as stw_is_stored
+    from new_events
 ),
 {%- endif %}
 
@@ -191,7 +221,10 @@ compared as (
 
 kept as (
     select * from compared
-    where (stw_previous_delete is null and not stw_is_delete)
+    {#- The first event of a re-stitched window that is already a version stays one: its real
+        predecessor lies before the window and was compared when it was stored. #}
+    where (stw_previous_delete is null and stw_is_stored)
+        or (stw_previous_delete is null and not stw_is_delete)
         or (stw_previous_delete is not null and stw_is_delete <> stw_previous_delete)
         or (not stw_is_delete and stw_hash <> stw_previous_hash)
 ),
@@ -204,20 +237,27 @@ versions as (
 )
 
 select
-    {{ payload_list }},
-    {{ steward.surrogate_key(keys + ['stw_event_at']) }} as {{ m.scd_id }},
-    stw_event_at as {{ m.valid_from }},
+    {% for c in s.payload %}v.{{ c }}, {% endfor %}
+    {{ steward.surrogate_key(versioned_keys + ['v.stw_event_at']) }} as {{ m.scd_id }},
+    v.stw_event_at as {{ m.valid_from }},
     {%- if s.far_future %}
-    coalesce(stw_next_at, cast('{{ s.far_future }}' as {{ ts }})) as {{ m.valid_to }},
+    coalesce(v.stw_next_at, cast('{{ s.far_future }}' as {{ ts }})) as {{ m.valid_to }},
     {%- else %}
-    stw_next_at as {{ m.valid_to }},
+    v.stw_next_at as {{ m.valid_to }},
     {%- endif %}
-    stw_next_at is null as {{ m.is_current }},
-    stw_is_delete as {{ m.is_deleted }},
-    stw_hash as {{ m.row_hash }},
-    stw_loaded_at as {{ m.loaded_at }}
-from versions
+    v.stw_next_at is null as {{ m.is_current }},
+    v.stw_is_delete as {{ m.is_deleted }},
+    v.stw_hash as {{ m.row_hash }},
+    v.stw_loaded_at as {{ m.loaded_at }}
+    {%- if existing is not none %},
+    a.stw_window_start
+    {%- endif %}
+from versions as v
+{%- if existing is not none %}
+inner join affected_keys as a
+    on {% for k in keys %}a.{{ k }} = v.{{ k }}{% if not loop.last %} and {% endif %}{% endfor %}
+{%- endif %}
 {%- if s.hard_deletes == 'invalidate' %}
-where not stw_is_delete
+where not v.stw_is_delete
 {%- endif %}
 {%- endmacro %}
