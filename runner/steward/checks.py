@@ -9,7 +9,7 @@ from steward.deploy import DeployOptions, Ledger, selection_args, validate_optio
 from steward.errors import BadInput, DeployLocked, StewardError
 from steward.invocation import DbtInvoker
 from steward.plan import make_plan
-from steward.recovery import _maintenance_lock
+from steward.recovery import maintenance_lock
 from steward.safety import Check, branch_checks
 from steward.warehouse import opened
 
@@ -29,7 +29,7 @@ def run_checks(context: Context, options: DeployOptions, invoker: DbtInvoker) ->
         checks.append(Check("selection", False, str(error), exit_code=2))
     checks += [replace(check, exit_code=3) for check in branch_checks(context)]
     try:
-        with _maintenance_lock(context, "check"):
+        with maintenance_lock(context, "check"):
             checks.append(Check("deploy lock", True, "free"))
             with opened(context.project.connection) as warehouse:
                 warehouse.scalar("select 1")

@@ -13,6 +13,7 @@ import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
+from pathlib import Path
 
 from steward import validation
 from steward.context import Context
@@ -49,7 +50,7 @@ class DeployResult:
     rollback_point: list[RollbackEntry] = field(default_factory=list)
     restored: list[RollbackEntry] = field(default_factory=list)
     mismatches: list[Mismatch] = field(default_factory=list)
-    report_dir: object | None = None
+    report_dir: Path | None = None
 
     @property
     def deploy_id(self) -> str:
@@ -198,15 +199,15 @@ def deploy(context: Context, options: DeployOptions, invoker: DbtInvoker,
                 result.report_dir = write_reports(context, result)
                 raise DbtFailed(f"deploy {record.deploy_id} failed ({failure}); --no-rollback: left as built; "
                                 f"rollback point kept; report: {result.report_dir}")
-            result.record, result.restored, result.mismatches = _restore(context, ledger, warehouse, record)
+            result.record, result.restored, result.mismatches = restore_deploy(context, ledger, warehouse, record)
             result.report_dir = write_reports(context, result)
     raise DbtFailed(f"deploy {record.deploy_id} failed ({failure}); restored {len(result.restored)} relation(s), "
                     f"counts and checksums verified; report: {result.report_dir}")
 
 
-def _restore(context: Context, ledger: Ledger, warehouse: Warehouse,
+def restore_deploy(context: Context, ledger: Ledger, warehouse: Warehouse,
              record: DeployRecord) -> tuple[DeployRecord, list[RollbackEntry], list[Mismatch]]:
-    """Restore a deploy's rollback point and verify it; raises RollbackFailed (exit 5) on any doubt."""
+    """Restore a deploy's rollback point in one transaction and verify it; RollbackFailed (exit 5) on any doubt."""
     store = RollbackStore(warehouse, context.policy.rollback_schema)
     try:
         restored = store.restore(record.deploy_id)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import yaml
@@ -41,7 +41,6 @@ class DbtOutcome:
     success: bool
     nodes: tuple[NodeResult, ...] = ()
     error: str | None = None
-    raw: Any = field(default=None, repr=False, compare=False)
 
     @property
     def failed_nodes(self) -> tuple[NodeResult, ...]:
@@ -83,7 +82,6 @@ class DbtInvoker:
             success=bool(result.success),
             nodes=tuple(_node_results(result.result)),
             error=error,
-            raw=result.result,
         )
 
 

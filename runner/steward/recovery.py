@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 from steward.context import Context
-from steward.deploy import Ledger, _restore
+from steward.deploy import Ledger, restore_deploy
 from steward.errors import BadInput, RecoveryRequired, SafetyRefused
 from steward.journal import DeployRecord
 from steward.lock import DeployLock, LockHolder
@@ -37,7 +37,7 @@ class PruneOutcome:
     kept: tuple[str, ...]
 
 
-def _maintenance_lock(context: Context, purpose: str) -> DeployLock:
+def maintenance_lock(context: Context, purpose: str) -> DeployLock:
     now = datetime.now(timezone.utc)
     holder = LockHolder(f"{purpose}-{now:%Y%m%dT%H%M%SZ}", socket.gethostname(), os.getpid(),
                         now.isoformat(timespec="seconds"),
@@ -48,7 +48,7 @@ def _maintenance_lock(context: Context, purpose: str) -> DeployLock:
 def rollback(context: Context, deploy_id: str | None = None) -> RollbackOutcome:
     """Restore a deploy's kept rollback point (--last when deploy_id is None) and verify it."""
     ledger = Ledger(context)
-    with _maintenance_lock(context, "rollback"), opened(context.project.connection) as warehouse:
+    with maintenance_lock(context, "rollback"), opened(context.project.connection) as warehouse:
         records = ledger.records(warehouse)
         unfinished = [r for r in records.values() if r.unfinished]
         if unfinished:
@@ -75,7 +75,7 @@ def rollback(context: Context, deploy_id: str | None = None) -> RollbackOutcome:
         if later:
             raise SafetyRefused(f"refused: deploy {later[-1].deploy_id} came later and changed the same relations; "
                                 f"roll it back first (steward rollback --deploy-id {later[-1].deploy_id})")
-        record, restored, mismatches = _restore(context, ledger, warehouse, record)
+        record, restored, mismatches = restore_deploy(context, ledger, warehouse, record)
         return RollbackOutcome(record, tuple(restored), tuple(mismatches), already=False)
 
 
@@ -83,10 +83,10 @@ def recover(context: Context) -> list[RollbackOutcome]:
     """Finish every interrupted deploy by restoring its rollback point. Idempotent."""
     ledger = Ledger(context)
     outcomes = []
-    with _maintenance_lock(context, "recover"), opened(context.project.connection) as warehouse:
+    with maintenance_lock(context, "recover"), opened(context.project.connection) as warehouse:
         RollbackStore(warehouse, context.policy.rollback_schema).ensure()
         for record in ledger.unfinished(warehouse):
-            record, restored, mismatches = _restore(context, ledger, warehouse, record)
+            record, restored, mismatches = restore_deploy(context, ledger, warehouse, record)
             outcomes.append(RollbackOutcome(record, tuple(restored), tuple(mismatches), already=False))
     return outcomes
 
@@ -118,7 +118,7 @@ def prune(context: Context, keep: int | None = None, older_than: timedelta | Non
     cutoff = datetime.now(timezone.utc) - (older_than if older_than is not None else context.policy.rollback_retention)
     ledger = Ledger(context)
     pruned, dropped = [], 0
-    with _maintenance_lock(context, "prune"), opened(context.project.connection) as warehouse:
+    with maintenance_lock(context, "prune"), opened(context.project.connection) as warehouse:
         store = RollbackStore(warehouse, context.policy.rollback_schema)
         records = sorted((r for r in ledger.records(warehouse).values() if r.state != "planned"),
                          key=lambda r: r.started_at, reverse=True)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timezone
 
 from steward.warehouse import Relation, Warehouse
@@ -130,7 +130,7 @@ class RollbackStore:
             f"select entry, restored_at from {self.table} where deploy_id = {self.warehouse.param} order by seq",
             (deploy_id,),
         )
-        return [_with_restored(RollbackEntry.from_json(entry), restored_at) for entry, restored_at in rows]
+        return [replace(RollbackEntry.from_json(entry), restored_at=restored_at) for entry, restored_at in rows]
 
     # -- restoring --------------------------------------------------------------------------------
     def restore(self, deploy_id: str) -> list[RollbackEntry]:
@@ -243,7 +243,3 @@ class RollbackStore:
                                    (deploy_id,))
         return dropped
 
-
-def _with_restored(entry: RollbackEntry, restored_at: str | None) -> RollbackEntry:
-    return RollbackEntry(**{**asdict(entry), "relation": entry.relation, "copy": entry.copy,
-                            "restored_at": restored_at})
