@@ -24,6 +24,10 @@ ADAPTERS = ("duckdb", "postgres")
 SENTINEL_PASSWORD = "stw-sentinel-9f3c1a"  # trust auth ignores it; it must never appear in output
 
 
+def git(directory: Path, *args: str) -> None:
+    subprocess.run(["git", "-C", str(directory), *args], check=True, capture_output=True)
+
+
 def pg_settings() -> dict[str, Any]:
     return {
         "host": os.environ.get("PGHOST", "127.0.0.1"),

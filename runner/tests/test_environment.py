@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import subprocess
-
 import pytest
+from harness import git
 
 from steward.environment import branch_matches, detect_ci, detect_git
 from steward.redact import redact_mapping, redact_text
@@ -23,10 +22,6 @@ from steward.redact import redact_mapping, redact_text
 ])
 def test_ci_provider_detection(env, provider):
     assert detect_ci(env) == provider
-
-
-def git(repo, *args):
-    subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True)
 
 
 def test_git_state_of_a_real_repository(tmp_path):

@@ -6,11 +6,10 @@ are covered by the errors table test and by test_deploy_processes.py, which need
 
 from __future__ import annotations
 
-import subprocess
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
+from harness import git
 
 from steward.context import open_context
 from steward.deploy import DeployOptions, deploy
@@ -125,10 +124,6 @@ def test_bad_input_is_refused_and_changes_nothing(shop):
         finally:
             policy.write_text(original_policy)
     assert shop.warehouse.catalog() == before
-
-
-def git(directory: Path, *args: str) -> None:
-    subprocess.run(["git", "-C", str(directory), *args], check=True, capture_output=True)
 
 
 def test_prod_deploys_only_from_a_clean_allowed_branch(shop):
