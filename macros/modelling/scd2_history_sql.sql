@@ -22,7 +22,11 @@
   {%- for c in s.tracked -%}{%- do hashed_cols.append('e.' ~ c) -%}{%- endfor -%}
   {%- set partition = keys | join(', ') -%}
   {%- set versioned_keys = [] -%}
-  {%- for k in keys -%}{%- do versioned_keys.append('v.' ~ k) -%}{%- endfor -%}
+  {%- set decided_keys = [] -%}
+  {%- for k in keys -%}
+    {%- do versioned_keys.append('v.' ~ k) -%}
+    {%- do decided_keys.append('d.' ~ k) -%}
+  {%- endfor -%}
   {%- set src_tracked = [] -%}
   {%- set cur_tracked = [] -%}
   {%- for c in s.tracked -%}
@@ -158,12 +162,17 @@ affected_keys as (
 ),
 
 all_events as (
-    select {{ payload_list }}, stw_event_at, stw_loaded_at, stw_is_delete, false as stw_is_stored
+    select
+        {{ payload_list }}, stw_event_at, stw_loaded_at, stw_is_delete, false as stw_is_stored,
+        cast(null as {{ dbt.type_string() }}) as stw_stored_scd_id,
+        cast(null as {{ ts }}) as stw_stored_valid_to,
+        cast(null as {{ dbt.type_string() }}) as stw_stored_hash
     from new_events
     union all
     select
         {% for c in s.payload %}t.{{ c }}, {% endfor %}
-        t.{{ m.valid_from }}, t.{{ m.loaded_at }}, t.{{ m.is_deleted }}, true
+        t.{{ m.valid_from }}, t.{{ m.loaded_at }}, t.{{ m.is_deleted }}, true,
+        t.{{ m.scd_id }}, t.{{ m.valid_to }}, t.{{ m.row_hash }}
     from {{ existing }} as t
     inner join affected_keys as a on {{ key_match }}
     where t.{{ m.valid_to }} is null or t.{{ m.valid_to }} > a.stw_window_start
@@ -172,7 +181,7 @@ all_events as (
     {#- A version closed with no successor starting at that instant was closed by a delete. #}
     select
         {% for c in s.payload %}{{ ('t.' ~ c) if c in keys else 'null' }}, {% endfor %}
-        t.{{ m.valid_to }}, t.{{ m.loaded_at }}, true, true
+        t.{{ m.valid_to }}, t.{{ m.loaded_at }}, true, true, null, null, null
     from {{ existing }} as t
     inner join affected_keys as a on {{ key_match }}
     where not t.{{ m.is_current }}
@@ -236,28 +245,71 @@ versions as (
     from kept
 )
 
+{%- set valid_to_expression -%}
+    {%- if s.far_future -%}
+    coalesce(v.stw_next_at, cast('{{ s.far_future }}' as {{ ts }}))
+    {%- else -%}
+    v.stw_next_at
+    {%- endif -%}
+{%- endset %}
+{%- if existing is none %}
 select
     {% for c in s.payload %}v.{{ c }}, {% endfor %}
     {{ steward.surrogate_key(versioned_keys + ['v.stw_event_at']) }} as {{ m.scd_id }},
     v.stw_event_at as {{ m.valid_from }},
-    {%- if s.far_future %}
-    coalesce(v.stw_next_at, cast('{{ s.far_future }}' as {{ ts }})) as {{ m.valid_to }},
-    {%- else %}
-    v.stw_next_at as {{ m.valid_to }},
-    {%- endif %}
+    {{ valid_to_expression }} as {{ m.valid_to }},
     v.stw_next_at is null as {{ m.is_current }},
     v.stw_is_delete as {{ m.is_deleted }},
     v.stw_hash as {{ m.row_hash }},
     v.stw_loaded_at as {{ m.loaded_at }}
-    {%- if existing is not none %},
-    a.stw_window_start
-    {%- endif %}
 from versions as v
-{%- if existing is not none %}
-inner join affected_keys as a
-    on {% for k in keys %}a.{{ k }} = v.{{ k }}{% if not loop.last %} and {% endif %}{% endfor %}
-{%- endif %}
 {%- if s.hard_deletes == 'invalidate' %}
 where not v.stw_is_delete
+{%- endif %}
+{%- else %}
+{#- What the merge must do, decided here so that it never scans the whole history:
+    insert a new version, update a stored one whose window changed, replace one whose values
+    changed under the same scd_id, delete stored versions the re-stitch dropped. #}
+, decided as (
+    select
+        v.*,
+        {{ valid_to_expression }} as stw_valid_to,
+        case
+            when v.stw_stored_scd_id is null then 'insert'
+            when v.stw_hash <> v.stw_stored_hash then 'replace'
+            when {{ valid_to_expression }} = v.stw_stored_valid_to then 'keep'
+            when v.stw_next_at is null and v.stw_stored_valid_to is null then 'keep'
+            else 'update'
+        end as stw_action
+    from versions as v
+    {%- if s.hard_deletes == 'invalidate' %}
+    where not v.stw_is_delete
+    {%- endif %}
+)
+
+select
+    {% for c in s.payload %}d.{{ c }}, {% endfor %}
+    {{ steward.surrogate_key(decided_keys + ['d.stw_event_at']) }} as {{ m.scd_id }},
+    d.stw_event_at as {{ m.valid_from }},
+    d.stw_valid_to as {{ m.valid_to }},
+    d.stw_next_at is null as {{ m.is_current }},
+    d.stw_is_delete as {{ m.is_deleted }},
+    d.stw_hash as {{ m.row_hash }},
+    d.stw_loaded_at as {{ m.loaded_at }},
+    d.stw_action
+from decided as d
+where d.stw_action <> 'keep'
+union all
+select
+    {% for c in s.payload %}{{ ('e.' ~ c) if c in keys else 'null' }}, {% endfor %}
+    e.stw_stored_scd_id, null, null, null, null, null, null, 'delete'
+from all_events as e
+where e.stw_stored_scd_id is not null
+    and not exists (
+        select 1 from versions as v
+        where v.stw_stored_scd_id = e.stw_stored_scd_id
+            {%- for k in keys %} and v.{{ k }} = e.{{ k }}{% endfor %}
+            {%- if s.hard_deletes == 'invalidate' %} and not v.stw_is_delete{% endif %}
+    )
 {%- endif %}
 {%- endmacro %}
