@@ -12,6 +12,10 @@
       'identifier_pattern': '^[A-Za-z_][A-Za-z0-9_]*$',
       'unknown_member_key': -1,
       'fiscal_year_start_month': 1,
+      'freshness_sla': '24h',
+      'prod_targets': ['prod', 'production', 'prd'],
+      'mask_pii': true,
+      'pii_patterns_relation': 'steward_pii_patterns',
   } -%}
   {%- if key not in defaults -%}
     {{ exceptions.raise_compiler_error(

@@ -1,0 +1,1 @@
+select * from {{ ref('gov_orders_seed') }}

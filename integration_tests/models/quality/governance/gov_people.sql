@@ -1,0 +1,1 @@
+select * from {{ ref('gov_people_seed') }}

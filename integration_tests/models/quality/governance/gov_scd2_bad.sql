@@ -1,0 +1,1 @@
+select * from {{ ref('gov_scd2_bad_seed') }}
