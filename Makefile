@@ -21,8 +21,9 @@ demo: $(STAMP)
 	cd examples/shop && ../../$(BIN)/steward deploy --target dev
 
 ## test: lint (ruff, sqlfluff) and the whole suite on DuckDB and PostgreSQL.
+# Two workers, one per adapter (see runner/tests/conftest.py): the machine has two cores.
 test: lint
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 --dist loadgroup
 
 lint: $(STAMP)
 	$(BIN)/ruff check runner bench

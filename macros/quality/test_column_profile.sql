@@ -17,14 +17,9 @@
 {% macro default__test_column_profile(model, checks, group_by=none) %}
   {%- set plan = steward.internal_profile_plan(checks) -%}
   {%- set groups = steward.internal_core_columns(group_by, 'column_profile', 'group_by') -%}
-  {%- set group_select = (groups | join(', ') ~ ', ') if groups else '' -%}
   {%- set text = dbt.type_string() -%}
   {%- set bigint = dbt.type_bigint() -%}
   {%- set aggregates = ['count(*) as row_count'] -%}
-  {%- for column in plan.columns -%}
-    {%- set v = 'steward_v' ~ loop.index0 -%}
-    {%- do aggregates.append('count(' ~ v ~ ') as ' ~ v ~ '_non_null') -%}
-  {%- endfor -%}
   {%- set flags = [] -%}
   {%- set actuals = [] -%}
   {%- set failing = [] -%}
@@ -35,6 +30,7 @@
     {%- set f = 'steward_f' ~ i -%}
     {%- if item.check == 'not_null_proportion' -%}
       {%- set non_null = 'p.' ~ v ~ '_non_null' -%}
+      {%- do aggregates.append('count(' ~ v ~ ') as ' ~ v ~ '_non_null') -%}
       {%- do actuals.append('cast(cast(round(cast(' ~ non_null ~ ' as ' ~ dbt.type_numeric() ~ ') / nullif(p.row_count, 0), 6) as '
           ~ dbt.type_numeric() ~ ') as ' ~ text ~ ')') -%}
       {%- do failing.append('p.row_count - ' ~ non_null) -%}
@@ -78,7 +74,9 @@
   {%- endfor %}
 with steward_rows as (
     select
-        {{ group_select }}
+        {%- for column in groups %}
+        {{ column }},
+        {%- endfor %}
         {%- for column in plan.columns %}
         {{ column }} as steward_v{{ loop.index0 }}{{ ',' if flags or not loop.last }}
         {%- endfor %}
@@ -90,7 +88,9 @@ with steward_rows as (
 
 steward_profile as (
     select
-        {{ group_select }}
+        {%- for column in groups %}
+        {{ column }},
+        {%- endfor %}
         {%- for aggregate in aggregates %}
         {{ aggregate }}{{ ',' if not loop.last }}
         {%- endfor %}
@@ -140,7 +140,10 @@ steward_results as (
 )
 
 select
-    {{ group_select }}steward_column,
+    {%- for column in groups %}
+    {{ column }},
+    {%- endfor %}
+    steward_column,
     steward_check,
     steward_actual,
     steward_expected,

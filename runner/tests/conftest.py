@@ -14,6 +14,15 @@ os.environ["DBT_SEND_ANONYMOUS_USAGE_STATS"] = "False"
 os.environ["DBT_VERSION_CHECK"] = "False"
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Under pytest-xdist (--dist loadgroup), keep each adapter's tests on one worker, so every
+    integration project is still built once per adapter and the two adapters run side by side."""
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        if callspec is not None and "adapter" in callspec.params:
+            item.add_marker(pytest.mark.xdist_group(callspec.params["adapter"]))
+
+
 @pytest.fixture(scope="session")
 def session_prefix() -> str:
     """Schemas of this pytest session start with it, so parallel sessions never collide."""
