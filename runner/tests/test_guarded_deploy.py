@@ -126,14 +126,21 @@ def test_bad_input_is_refused_and_changes_nothing(shop):
     assert shop.warehouse.catalog() == before
 
 
-def test_prod_deploys_only_from_a_clean_allowed_branch(shop):
-    directory = shop.directory
+def as_git_repository(directory) -> None:
+    """Make the project copy a clean git checkout on main (once; tests may run in any order)."""
+    if (directory / ".git").exists():
+        return
     git(directory, "init", "-q", "-b", "main")
     git(directory, "config", "user.email", "ci@example.com")
     git(directory, "config", "user.name", "ci")
     (directory / ".gitignore").write_text("target/\ndbt_packages/\nlogs/\n*.duckdb*\npackage-lock.yml\n")
     git(directory, "add", ".")
     git(directory, "commit", "-qm", "shop")
+
+
+def test_prod_deploys_only_from_a_clean_allowed_branch(shop):
+    directory = shop.directory
+    as_git_repository(directory)
     before = shop.warehouse.catalog()
     try:
         git(directory, "switch", "-q", "-c", "feature/new-metric")
@@ -156,6 +163,7 @@ def test_prod_deploys_only_from_a_clean_allowed_branch(shop):
 
 
 def test_override_safety_is_recorded(shop):
+    as_git_repository(shop.directory)
     git(shop.directory, "switch", "-q", "-c", "hotfix/urgent")
     try:
         result = api_deploy(shop, target="prod", yes=True, select="stg_products",
@@ -167,6 +175,8 @@ def test_override_safety_is_recorded(shop):
 
 
 def test_prune_keeps_the_newest_points(shop):
+    for _ in range(3):
+        api_deploy(shop, select="stg_products")
     context = api_context(shop)
     kept_before = [item for item in list_deploys(context) if item.rollback_point == "kept"]
     assert len(kept_before) >= 3
@@ -174,5 +184,6 @@ def test_prune_keeps_the_newest_points(shop):
     listings = list_deploys(context)
     newest_two = [item.record.deploy_id for item in listings[:2]]
     assert set(newest_two) <= set(outcome.kept)
+    assert all(item.rollback_point == "kept" for item in listings[:2])
     assert all(item.rollback_point != "kept" for item in listings[2:])
     assert outcome.pruned

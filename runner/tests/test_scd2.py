@@ -61,6 +61,8 @@ def batches(integration_project):
             "state": history(integration_project, "scd2_history_state"),
             "physical": {model: physical_rows(integration_project, model)
                          for model in ("scd2_history_changelog", "scd2_history_state")},
+            "changelog_with_new_column": history(integration_project, "scd2_history_changelog",
+                                                 extra=", tier_code") if batch >= 5 else None,
         }
     return states
 
@@ -92,8 +94,8 @@ def test_rerun_with_no_new_events_writes_nothing(batches):
     assert batches[3]["physical"] != batches[2]["physical"]  # the measure does see writes
 
 
-def test_new_source_column_is_appended_and_tracked(batches, integration_project):
-    rows = history(integration_project, "scd2_history_changelog", extra=", tier_code")
+def test_new_source_column_is_appended_and_tracked(batches):
+    rows = batches[5]["changelog_with_new_column"]
     customer_3 = [row for row in rows if row[0] == 3]
     assert customer_3 == [
         (3, ts("2024-01-01 09:00"), ts("2024-01-04 09:00"), False, False, "c@example.com", "bronze", None),
