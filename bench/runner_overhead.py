@@ -75,7 +75,7 @@ def measure(adapter: str, rounds: int, threads: int) -> dict[str, Any]:
         record: dict[str, Any] = {}
         for n in range(1, rounds + 1):
             for name, command in (("dbt", [dbt, "build", *args]), ("steward", [steward, "deploy", *args])):
-                known = set(journal.glob("*.jsonl"))
+                known = set(journal.glob("*.jsonl"))  # after the loop: the journal files before the deploy
                 seconds, cpu_seconds = run_measured(command, project)
                 wall[name].append(seconds)
                 cpu[name].append(cpu_seconds)
