@@ -319,3 +319,37 @@ def run_measured(command: Sequence[str], cwd: Path) -> tuple[float, float]:
 
 def project_args(project: Path) -> list[str]:
     return ["--project-dir", str(project), "--profiles-dir", str(project), "--target", "bench"]
+
+
+def write_bench_profile(project: Path, adapter: str, schema: str, profile_name: str) -> None:
+    """packages.yml installing this repository, and a one-target profile for the adapter (threads 1)."""
+    (project / "packages.yml").write_text(yaml.safe_dump({"packages": [{"local": str(REPO_ROOT)}]}))
+    if adapter == "duckdb":
+        output: dict[str, Any] = {"type": "duckdb", "path": str(project / "bench.duckdb"), "schema": schema}
+    else:
+        settings = pg_settings(schema)
+        output = {"type": "postgres", "host": settings["host"], "port": settings["port"], "user": settings["user"],
+                  "password": settings["password"], "dbname": settings["database"], "schema": schema}
+    output["threads"] = 1
+    (project / "profiles.yml").write_text(yaml.safe_dump(
+        {profile_name: {"target": "bench", "outputs": {"bench": output}}}))
+
+
+class BenchDbt:
+    """dbt in-process on a bench project, one invocation at a time; `capture` sees every event."""
+
+    def __init__(self, project: Path, capture: Callable[[Any], None]) -> None:
+        from dbt.cli.main import dbtRunner
+
+        self.project = project
+        self.capture = capture
+        self.runner = dbtRunner(callbacks=[capture])
+
+    def invoke(self, *args: str) -> Any:
+        self.capture.reset()  # type: ignore[attr-defined]
+        result = self.runner.invoke([*args, "--project-dir", str(self.project), "--profiles-dir",
+                                     str(self.project), "--target", "bench", "--quiet"])
+        if not result.success:
+            raise RuntimeError(f"dbt {' '.join(args)} failed: {result.exception or result.result}")
+        return result
+

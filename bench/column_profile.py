@@ -33,7 +33,18 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from _common import REPO_ROOT, footer, header, parser, pg_settings, ratio, rows_arg, sandbox, table
+from _common import (
+    BenchDbt,
+    footer,
+    header,
+    parser,
+    pg_settings,
+    ratio,
+    rows_arg,
+    sandbox,
+    table,
+    write_bench_profile,
+)
 from _common import adapters as chosen_adapters
 
 PROJECT_NAME = "profile_bench"
@@ -107,16 +118,7 @@ def write_project(project: Path, adapter: str, schema: str) -> None:
         "name": PROJECT_NAME, "version": "1.0.0", "config-version": 2, "profile": PROJECT_NAME,
         "model-paths": ["models"], "target-path": "target",
     }, sort_keys=False))
-    (project / "packages.yml").write_text(yaml.safe_dump({"packages": [{"local": str(REPO_ROOT)}]}))
-    if adapter == "duckdb":
-        output: dict[str, Any] = {"type": "duckdb", "path": str(project / "bench.duckdb"), "schema": schema}
-    else:
-        s = pg_settings(schema)
-        output = {"type": "postgres", "host": s["host"], "port": s["port"], "user": s["user"],
-                  "password": s["password"], "dbname": s["database"], "schema": schema}
-    output["threads"] = 1
-    (project / "profiles.yml").write_text(yaml.safe_dump(
-        {PROJECT_NAME: {"target": "bench", "outputs": {"bench": output}}}))
+    write_bench_profile(project, adapter, schema, PROJECT_NAME)
     profile_test = {"steward.column_profile": {
         "name": "profile_all_checks", "arguments": {"checks": CHECKS}, "config": {"tags": ["stw_profile"]}}}
     profile_no_pattern = {"steward.column_profile": {
@@ -134,21 +136,9 @@ def write_project(project: Path, adapter: str, schema: str) -> None:
         }]}]}, sort_keys=False))
 
 
-class Dbt:
+class Dbt(BenchDbt):
     def __init__(self, project: Path) -> None:
-        from dbt.cli.main import dbtRunner
-
-        self.project = project
-        self.capture = Capture()
-        self.runner = dbtRunner(callbacks=[self.capture])
-
-    def invoke(self, *args: str) -> Any:
-        self.capture.reset()
-        result = self.runner.invoke([*args, "--project-dir", str(self.project), "--profiles-dir",
-                                     str(self.project), "--target", "bench", "--quiet"])
-        if not result.success:
-            raise RuntimeError(f"dbt {' '.join(args)} failed: {result.exception or result.result}")
-        return result
+        super().__init__(project, Capture())
 
     def tests(self, tag: str) -> dict[str, dict[str, Any]]:
         """Run the tests with a tag; per test name: execution_time, sql seconds, compiled SQL, status."""

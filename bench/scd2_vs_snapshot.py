@@ -30,7 +30,18 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from _common import REPO_ROOT, footer, header, median, parser, pg_settings, rows_arg, sandbox, table
+from _common import (
+    BenchDbt,
+    footer,
+    header,
+    median,
+    parser,
+    pg_settings,
+    rows_arg,
+    sandbox,
+    table,
+    write_bench_profile,
+)
 from _common import adapters as chosen_adapters
 
 SCD2 = "model.scd2_bench.hist_scd2"
@@ -84,16 +95,7 @@ def write_project(project: Path, adapter: str, schema: str) -> None:
         "name": "scd2_bench", "version": "1.0.0", "config-version": 2, "profile": "scd2_bench",
         "model-paths": ["models"], "snapshot-paths": ["snapshots"], "target-path": "target",
     }, sort_keys=False))
-    (project / "packages.yml").write_text(yaml.safe_dump({"packages": [{"local": str(REPO_ROOT)}]}))
-    if adapter == "duckdb":
-        output: dict[str, Any] = {"type": "duckdb", "path": str(project / "bench.duckdb"), "schema": schema}
-    else:
-        settings = pg_settings(schema)
-        output = {"type": "postgres", "host": settings["host"], "port": settings["port"], "user": settings["user"],
-                  "password": settings["password"], "dbname": settings["database"], "schema": schema}
-    output["threads"] = 1
-    (project / "profiles.yml").write_text(yaml.safe_dump(
-        {"scd2_bench": {"target": "bench", "outputs": {"bench": output}}}))
+    write_bench_profile(project, adapter, schema, "scd2_bench")
     (project / "models" / "sources.yml").write_text(yaml.safe_dump({"version": 2, "sources": [
         {"name": "bench", "schema": schema, "tables": [{"name": SOURCE}]}]}, sort_keys=False))
     (project / "models" / "hist_scd2.sql").write_text(
@@ -104,21 +106,9 @@ def write_project(project: Path, adapter: str, schema: str) -> None:
         "config": {"unique_key": "id", "strategy": "timestamp", "updated_at": "updated_at"}}]}, sort_keys=False))
 
 
-class Dbt:
+class Dbt(BenchDbt):
     def __init__(self, project: Path) -> None:
-        from dbt.cli.main import dbtRunner
-
-        self.project = project
-        self.capture = Capture()
-        self.runner = dbtRunner(callbacks=[self.capture])
-
-    def invoke(self, *args: str) -> Any:
-        self.capture.reset()
-        result = self.runner.invoke([*args, "--project-dir", str(self.project), "--profiles-dir",
-                                     str(self.project), "--target", "bench", "--quiet"])
-        if not result.success:
-            raise RuntimeError(f"dbt {' '.join(args)} failed: {result.exception or result.result}")
-        return result
+        super().__init__(project, Capture())
 
     def node(self, command: str, unique_id: str, name: str) -> NodeRun:
         result = self.invoke(command, "--select", name)

@@ -151,8 +151,7 @@ def rollback_command(context: Context, deploy_id: str | None, last: bool, as_jso
     elif outcome.already:
         click.echo(f"Deploy {outcome.record.deploy_id} was already rolled back; nothing to do.")
     else:
-        click.echo(f"Rolled back deploy {outcome.record.deploy_id}: {len(outcome.restored)} relation(s) "
-                   "restored; counts and checksums verified.")
+        click.echo(_restored_line("Rolled back", outcome))
 
 
 @main.command("recover")
@@ -163,11 +162,11 @@ def recover_command(context: Context, as_json: bool) -> None:
     outcomes = recover(context)
     if as_json:
         click.echo(json.dumps([_rollback_json(o) for o in outcomes], indent=2))
-    elif not outcomes:
+        return
+    if not outcomes:
         click.echo("Nothing to recover.")
-    for outcome in outcomes if not as_json else ():
-        click.echo(f"Recovered deploy {outcome.record.deploy_id}: {len(outcome.restored)} relation(s) "
-                   "restored; counts and checksums verified.")
+    for outcome in outcomes:
+        click.echo(_restored_line("Recovered", outcome))
 
 
 @main.command("deploys")
@@ -228,6 +227,11 @@ def _deploy_json(result: DeployResult) -> dict[str, Any]:
         "report_dir": str(result.report_dir) if result.report_dir else None,
         "warnings": result.warnings,
     }
+
+
+def _restored_line(verb: str, outcome: RollbackOutcome) -> str:
+    return (f"{verb} deploy {outcome.record.deploy_id}: {len(outcome.restored)} relation(s) restored; "
+            "counts and checksums verified.")
 
 
 def _rollback_json(outcome: RollbackOutcome) -> dict[str, Any]:
