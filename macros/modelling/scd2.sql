@@ -2,7 +2,9 @@
     configs. First run and full refresh (change logs only) build the table from all events;
     later runs touch only keys with new events: one temp table of their recomputed history
     (from each key's first new event on), then a delete of versions that vanished, an update of
-    windows that changed and an insert of new versions, so a run with nothing new writes nothing. -#}
+    windows that changed and an insert of new versions, so a run with nothing new writes nothing
+    (and, with nothing staged, issues no merge). Stored row hashes are first checked against the
+    tracked columns (steward.scd2_refresh_hashes). -#}
 {% materialization scd2, default %}
   {%- set target_relation = this.incorporate(type='table') -%}
   {%- set existing = load_cached_relation(this) -%}
@@ -32,17 +34,30 @@
     {%- endcall %}
   {%- else -%}
     {%- set settings = steward.scd2_apply_schema_change(settings, existing) -%}
+    {%- set hashes = steward.scd2_refresh_hashes(settings, existing) -%}
+    {%- set sample = run_query(hashes.check) -%}
+    {%- if sample.rows | length > 0 and sample.rows[0][0] == 0 -%}
+      {% do run_query(hashes.rehash) %}
+    {%- endif -%}
     {%- set staging = make_temp_relation(target_relation, '__stw_scd2') -%}
     {%- set tuning = steward.scd2_tune_session() -%}
     {%- if tuning -%}{% do run_query(tuning) %}{%- endif -%}
     {% call statement('scd2_stage') -%}
       {{ get_create_table_as_sql(True, staging, steward.scd2_history_sql(settings, sql, existing)) }}
     {%- endcall %}
-    {%- set analyze = steward.scd2_analyze_staging(staging) -%}
-    {%- if analyze -%}{% do run_query(analyze) %}{%- endif -%}
-    {% call statement('main') -%}
-      {{ steward.scd2_merge_sql(settings, target_relation, staging) }}
-    {%- endcall %}
+    {%- set staged_rows = run_query('select count(*) from ' ~ staging).rows[0][0] -%}
+    {%- if staged_rows > 0 -%}
+      {%- set analyze = steward.scd2_analyze_staging(staging) -%}
+      {%- if analyze -%}{% do run_query(analyze) %}{%- endif -%}
+      {% call statement('main') -%}
+        {{ steward.scd2_merge_sql(settings, target_relation, staging) }}
+      {%- endcall %}
+    {%- else -%}
+      {#- Nothing new: no statement touches the history. -#}
+      {% call noop_statement('main', 'OK 0', 'OK', 0) -%}
+        -- scd2: no new versions for {{ this }}
+      {%- endcall %}
+    {%- endif -%}
     {% do adapter.drop_relation(staging) %}
   {%- endif -%}
 

@@ -4,7 +4,12 @@
     the current versions) plus the stored versions of the same keys, so late events land in place
     and history survives a change log that forgets old events. Per key and instant the latest load
     wins; an event equal to the one before it is dropped; each kept event opens a version that the
-    next one closes. -#}
+    next one closes.
+
+    A state source's key whose one new event comes after its live current version (the plain
+    case: every change of a dbt snapshot) takes a fast path: its new version is inserted and the
+    current one closed, without reading its stored versions or running the window pipeline. Every
+    other key (new, deleted, late, or a change log's) is re-stitched. -#}
 {% macro scd2_history_sql(settings, source_sql, existing) -%}
   {{ return(adapter.dispatch('scd2_history_sql', 'steward')(settings, source_sql, existing)) }}
 {%- endmacro %}
@@ -20,18 +25,21 @@
   {%- set payload_list = s.payload | join(', ') -%}
   {%- set hashed_cols = [] -%}
   {%- for c in s.tracked -%}{%- do hashed_cols.append('e.' ~ c) -%}{%- endfor -%}
+  {%- set hash_label = 'tracked:' ~ (s.tracked | join(',')) -%}
+  {%- set inline = steward.scd2_cte_keyword(false) -%}
+  {%- set once = steward.scd2_cte_keyword(true) -%}
   {%- set partition = keys | join(', ') -%}
   {%- set versioned_keys = [] -%}
   {%- set decided_keys = [] -%}
+  {%- set fast_keys = [] -%}
   {%- for k in keys -%}
     {%- do versioned_keys.append('v.' ~ k) -%}
     {%- do decided_keys.append('d.' ~ k) -%}
+    {%- do fast_keys.append('f.' ~ k) -%}
   {%- endfor -%}
   {%- set src_tracked = [] -%}
-  {%- set cur_tracked = [] -%}
   {%- for c in s.tracked -%}
     {%- do src_tracked.append('src.' ~ c) -%}
-    {%- do cur_tracked.append('cur.' ~ c) -%}
   {%- endfor -%}
   {%- if s.operation_column -%}
     {%- set quoted = [] -%}
@@ -41,7 +49,7 @@
     {%- set is_delete = 'false' -%}
   {%- endif -%}
 
-with source_data as (
+with source_data as {{ inline }} (
     {{ source_sql }}
 ),
 
@@ -62,15 +70,28 @@ new_events as (
 ),
 {% else %}
 {%- if existing is not none %}
-current_versions as (
-    select t.*
+{#- One join of the source with the current versions finds the keys whose row may differ (a new
+    key, a deleted one, a moved updated_at or, check strategy, other tracked values) and carries
+    what the later steps need from their current version, so the history is read once. #}
+current_versions as {{ inline }} (
+    select
+        {% for k in keys %}t.{{ k }}, {% endfor %}
+        {%- if s.strategy == 'timestamp' %}t.{{ s.updated_at }}, {% endif %}
+        t.{{ m.valid_from }}, t.{{ m.is_deleted }}, t.{{ m.row_hash }}
     from {{ existing }} as t
-    where {{ m.is_current }}
+    where t.{{ m.is_current }}
 ),
-{#- Only keys whose source row may differ from their current version are deduplicated and
-    compared, so a run with nothing new does no more than one join. #}
+{#- One row per candidate source row (not per key: a duplicate key's copies all rank the same). #}
 candidate_keys as (
-    select distinct {% for k in keys %}src.{{ k }}{% if not loop.last %}, {% endif %}{% endfor %}
+    select
+        {% for k in keys %}src.{{ k }}, {% endfor %}
+        cur.{{ keys[0] }} is not null as stw_has_current,
+        cur.{{ m.is_deleted }} as stw_current_deleted,
+        cur.{{ m.valid_from }} as stw_current_from,
+        cur.{{ m.row_hash }} as stw_current_hash
+        {%- if s.strategy == 'timestamp' %},
+        cur.{{ s.updated_at }} as stw_current_updated_at
+        {%- endif %}
     from source_data as src
     left join current_versions as cur
         on {% for k in keys %}cur.{{ k }} = src.{{ k }}{% if not loop.last %} and {% endif %}{% endfor %}
@@ -81,35 +102,48 @@ candidate_keys as (
         or cur.{{ s.updated_at }} is null
         or src.{{ s.updated_at }} is null
         {%- else %}
-        or {{ steward.surrogate_key(src_tracked) }} <> {{ steward.surrogate_key(cur_tracked) }}
+        or {{ steward.scd2_hash(src_tracked, hash_label) }} <> cur.{{ m.row_hash }}
         {%- endif %}
 ),
 {%- endif %}
+{#- Only the source rows of candidate keys are deduplicated. #}
 source_rows as (
     select * from (
         select
-            {{ payload_list }},
+            {% for c in s.payload %}t.{{ c }}, {% endfor %}
+            {%- if existing is not none %}
+            a.stw_has_current, a.stw_current_deleted, a.stw_current_from, a.stw_current_hash,
+            {%- if s.strategy == 'timestamp' %} a.stw_current_updated_at,{% endif %}
+            {%- endif %}
             row_number() over (
-                partition by {{ partition }}
+                partition by {% for k in keys %}t.{{ k }}{% if not loop.last %}, {% endif %}{% endfor %}
                 {#- Latest wins; exact ties are broken by the values themselves, the same on every engine. #}
-                order by {% if s.updated_at %}{{ s.updated_at }} desc nulls last, {% endif %}
-                    {%- for c in s.tracked %} {{ c }} desc nulls last{% if not loop.last %},{% endif %}{% endfor %}
+                order by {% if s.updated_at %}t.{{ s.updated_at }} desc nulls last, {% endif %}
+                    {%- for c in s.tracked %} t.{{ c }} desc nulls last{% if not loop.last %},{% endif %}{% endfor %}
             ) as stw_rank
         from source_data as t
         {%- if existing is not none %}
-        where exists (select 1 from candidate_keys as a where {{ key_match }})
+        inner join candidate_keys as a on {{ key_match }}
         {%- endif %}
     ) ranked
     where stw_rank = 1
 ),
+{%- if existing is none %}
 new_events as (
     select
         {% for c in s.payload %}src.{{ c }}, {% endfor %}
-        {%- if existing is none %}
         {{ ('cast(src.' ~ s.updated_at ~ ' as ' ~ ts ~ ')') if s.strategy == 'timestamp' else steward.run_timestamp() }} as stw_event_at,
-        {%- elif s.strategy == 'timestamp' %}
+        {{ steward.run_timestamp() }} as stw_loaded_at,
+        false as stw_is_delete
+    from source_rows as src
+),
+{%- else %}
+source_events as {{ once }} (
+    select
+        src.*,
+        {%- if s.strategy == 'timestamp' %}
         case
-            when cur.{{ m.valid_from }} is null or cast(src.{{ s.updated_at }} as {{ ts }}) > cur.{{ m.valid_from }}
+            when src.stw_current_from is null or cast(src.{{ s.updated_at }} as {{ ts }}) > src.stw_current_from
                 then cast(src.{{ s.updated_at }} as {{ ts }})
             {#- A change whose updated_at is not after the current version: record it when it was seen. #}
             else {{ steward.run_timestamp() }}
@@ -117,22 +151,30 @@ new_events as (
         {%- else %}
         {{ steward.run_timestamp() }} as stw_event_at,
         {%- endif %}
-        {{ steward.run_timestamp() }} as stw_loaded_at,
-        false as stw_is_delete
+        {{ steward.scd2_hash(src_tracked, hash_label) }} as stw_hash
     from source_rows as src
-    {%- if existing is not none %}
-    left join current_versions as cur
-        on {% for k in keys %}cur.{{ k }} = src.{{ k }}{% if not loop.last %} and {% endif %}{% endfor %}
-    where cur.{{ keys[0] }} is null
-        or cur.{{ m.is_deleted }}
+),
+{#- A key's new row is an event unless it hashes like its live current version (a no-op
+    update). The fast path takes the events that simply follow a live current version. #}
+new_events as (
+    select
+        {% for c in s.payload %}e.{{ c }}, {% endfor %}
+        e.stw_event_at,
+        {{ steward.run_timestamp() }} as stw_loaded_at,
+        false as stw_is_delete,
+        e.stw_hash,
+        e.stw_has_current and not e.stw_current_deleted and e.stw_event_at > e.stw_current_from as stw_fast,
+        e.stw_current_from
+    from source_events as e
+    where not e.stw_has_current
+        or e.stw_current_deleted
         {%- if s.strategy == 'timestamp' %}
-        {#- Only rows whose updated_at moved are hashed, against the stored hash: a no-op update collapses. #}
         or case
-            when cur.{{ s.updated_at }} = src.{{ s.updated_at }} then false
-            else {{ steward.surrogate_key(src_tracked) }} <> cur.{{ m.row_hash }}
+            when e.stw_current_updated_at = e.{{ s.updated_at }} then false
+            else e.stw_hash <> e.stw_current_hash
         end
         {%- else %}
-        or {{ steward.surrogate_key(src_tracked) }} <> {{ steward.surrogate_key(cur_tracked) }}
+        or e.stw_hash <> e.stw_current_hash
         {%- endif %}
     {%- if s.hard_deletes != 'ignore' %}
     union all
@@ -140,7 +182,10 @@ new_events as (
         {% for c in s.payload %}{{ ('cur.' ~ c) if c in keys else 'null' }}, {% endfor %}
         {{ steward.run_timestamp() }},
         {{ steward.run_timestamp() }},
-        true
+        true,
+        null,
+        false,
+        null
     from current_versions as cur
     where not cur.{{ m.is_deleted }}
         and not exists (
@@ -148,26 +193,37 @@ new_events as (
             where {% for k in keys %}src.{{ k }} = cur.{{ k }}{% if not loop.last %} and {% endif %}{% endfor %}
         )
     {%- endif %}
-    {%- endif %}
 ),
+{%- endif %}
 {% endif %}
 
 {%- if existing is not none %}
 {#- A key's history is re-stitched from its first new event on: stored versions that end
     before it cannot change and are neither read nor rewritten. #}
+{%- if s.source_kind == 'state' %}
+fast_events as (
+    select * from new_events where stw_fast
+),
+restitched_events as (
+    select {{ payload_list }}, stw_event_at, stw_loaded_at, stw_is_delete from new_events where not stw_fast
+),
+{%- set restitched = 'restitched_events' %}
+{%- else %}
+{%- set restitched = 'new_events' %}
+{%- endif %}
 affected_keys as (
     select {{ partition }}, min(stw_event_at) as stw_window_start
-    from new_events
+    from {{ restitched }}
     group by {{ partition }}
 ),
 
 all_events as (
     select
         {{ payload_list }}, stw_event_at, stw_loaded_at, stw_is_delete, false as stw_is_stored,
-        cast(null as {{ dbt.type_string() }}) as stw_stored_scd_id,
+        cast(null as uuid) as stw_stored_scd_id,
         cast(null as {{ ts }}) as stw_stored_valid_to,
-        cast(null as {{ dbt.type_string() }}) as stw_stored_hash
-    from new_events
+        cast(null as uuid) as stw_stored_hash
+    from {{ restitched }}
     union all
     select
         {% for c in s.payload %}t.{{ c }}, {% endfor %}
@@ -200,7 +256,7 @@ all_events as (
 {%- endif %}
 
 hashed as (
-    select e.*, {{ steward.surrogate_key(hashed_cols) }} as stw_hash
+    select e.*, {{ steward.scd2_hash(hashed_cols, hash_label) }} as stw_hash
     from all_events as e
     {%- if s.hard_deletes == 'ignore' %}
     where not e.stw_is_delete
@@ -255,7 +311,7 @@ versions as (
 {%- if existing is none %}
 select
     {% for c in s.payload %}v.{{ c }}, {% endfor %}
-    {{ steward.surrogate_key(versioned_keys + ['v.stw_event_at']) }} as {{ m.scd_id }},
+    {{ steward.scd2_hash(versioned_keys + ['v.stw_event_at']) }} as {{ m.scd_id }},
     v.stw_event_at as {{ m.valid_from }},
     {{ valid_to_expression }} as {{ m.valid_to }},
     v.stw_next_at is null as {{ m.is_current }},
@@ -289,7 +345,7 @@ where not v.stw_is_delete
 
 select
     {% for c in s.payload %}d.{{ c }}, {% endfor %}
-    {{ steward.surrogate_key(decided_keys + ['d.stw_event_at']) }} as {{ m.scd_id }},
+    {{ steward.scd2_hash(decided_keys + ['d.stw_event_at']) }} as {{ m.scd_id }},
     d.stw_event_at as {{ m.valid_from }},
     d.stw_valid_to as {{ m.valid_to }},
     d.stw_next_at is null as {{ m.is_current }},
@@ -311,5 +367,21 @@ where e.stw_stored_scd_id is not null
             {%- for k in keys %} and v.{{ k }} = e.{{ k }}{% endfor %}
             {%- if s.hard_deletes == 'invalidate' %} and not v.stw_is_delete{% endif %}
     )
+{%- if s.source_kind == 'state' %}
+union all
+select
+    {% for c in s.payload %}f.{{ c }}, {% endfor %}
+    {{ steward.scd2_hash(fast_keys + ['f.stw_event_at']) }},
+    f.stw_event_at,
+    cast({{ ("'" ~ s.far_future ~ "'") if s.far_future else 'null' }} as {{ ts }}),
+    true, false, f.stw_hash, f.stw_loaded_at, 'insert'
+from fast_events as f
+union all
+select
+    {% for c in s.payload %}{{ ('f.' ~ c) if c in keys else 'null' }}, {% endfor %}
+    {#- The merge finds a version to update by key and valid_from. #}
+    null, f.stw_current_from, f.stw_event_at, false, null, null, null, 'update'
+from fast_events as f
+{%- endif %}
 {%- endif %}
 {%- endmacro %}

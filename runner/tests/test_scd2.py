@@ -43,6 +43,14 @@ def physical_rows(project, model: str) -> list[str]:
     return sorted(str(row[0]) for row in project.warehouse.query(f"select {column} from {schema}.{model}"))
 
 
+def version_locations(project, model: str) -> dict[tuple, str]:
+    """Where each version (key, valid_from) is stored: a rewritten version moves."""
+    column = "ctid::text" if project.adapter == "postgres" else "rowid"
+    schema = project.warehouse.schema_prefix
+    rows = project.warehouse.query(f"select customer_id, valid_from, {column} from {schema}.{model}")
+    return {(key, _text(valid_from)): str(location) for key, valid_from, location in rows}
+
+
 def _text(value):
     if isinstance(value, datetime):
         return value.strftime("%Y-%m-%d %H:%M:%S")
@@ -61,6 +69,8 @@ def batches(integration_project):
             "state": history(integration_project, "scd2_history_state"),
             "physical": {model: physical_rows(integration_project, model)
                          for model in ("scd2_history_changelog", "scd2_history_state")},
+            "paths": history(integration_project, "scd2_history_paths"),
+            "paths_locations": version_locations(integration_project, "scd2_history_paths"),
             "changelog_with_new_column": history(integration_project, "scd2_history_changelog",
                                                  extra=", tier_code") if batch >= 5 else None,
         }
@@ -130,6 +140,44 @@ def test_state_source_with_duplicates_delete_restore_and_older_correction(batche
     ]
 
 
+def test_fast_path_and_restitch_agree(batches):
+    """Batch 2 and customer 1 in batch 3 take the fast path (a change after the live current
+    version); customer 2 in batch 3 (a correction before its current version) and customer 3 (a
+    new key) are re-stitched, reading versions the fast path wrote; in batch 5 the fast path
+    closes a version the re-stitch kept."""
+    expected = [
+        (1, ts("2024-01-01 09:00"), ts("2024-01-02 09:00"), False, False, "a@example.com", "gold"),
+        (1, ts("2024-01-02 09:00"), ts("2024-01-03 09:00"), False, False, "a@example.com", "silver"),
+        (1, ts("2024-01-03 09:00"), None, True, False, "a@example.com", "bronze"),
+        # the correction is seen at the batch-3 run (12:00) and lands before the future-dated version
+        (2, ts("2024-01-01 09:00"), ts("2024-01-03 12:00"), False, False, "b@example.com", "gold"),
+        (2, ts("2024-01-03 12:00"), ts("2024-01-05 00:00"), False, False, "b@example.com", "platinum"),
+        (2, ts("2024-01-05 00:00"), None, True, False, "b@example.com", "silver"),
+        (3, ts("2024-01-03 09:00"), None, True, False, "c@example.com", "gold"),
+    ]
+    assert batches[2]["paths"] == [
+        (1, ts("2024-01-01 09:00"), ts("2024-01-02 09:00"), False, False, "a@example.com", "gold"),
+        (1, ts("2024-01-02 09:00"), None, True, False, "a@example.com", "silver"),
+        (2, ts("2024-01-01 09:00"), ts("2024-01-05 00:00"), False, False, "b@example.com", "gold"),
+        (2, ts("2024-01-05 00:00"), None, True, False, "b@example.com", "silver"),
+    ]
+    assert batches[3]["paths"] == expected
+    # The re-stitch kept the version the fast path wrote (same hash as its own), only closing others.
+    future_version = (2, ts("2024-01-05 00:00"))
+    assert batches[3]["paths_locations"][future_version] == batches[2]["paths_locations"][future_version]
+    # Batch 4 (run at 01-04 12:00) sees customer 2 still in platinum, which its versions already
+    # hold before the current one: re-stitched, nothing written.
+    assert batches[4]["paths"] == expected
+    assert batches[4]["paths_locations"] == batches[3]["paths_locations"]
+    # Batch 5 (run at 01-05 12:00) sees it after the current version began: the fast path closes it.
+    assert batches[5]["paths"] == [
+        *expected[:5],
+        (2, ts("2024-01-05 00:00"), ts("2024-01-05 12:00"), False, False, "b@example.com", "silver"),
+        (2, ts("2024-01-05 12:00"), None, True, False, "b@example.com", "platinum"),
+        expected[6],
+    ]
+
+
 def test_full_refresh_of_a_changelog_rebuilds_the_same_history(batches, integration_project):
     # The same versions; only tier_code, new in batch 5, is now filled in for older versions too.
     incremental = history(integration_project, "scd2_history_changelog")
@@ -149,7 +197,7 @@ def test_plain_case_equals_dbt_snapshot(batches, integration_project):
 
 def test_exactly_one_current_row_per_key_and_no_overlaps(batches, integration_project):
     schema = integration_project.warehouse.schema_prefix
-    for model in ("scd2_history_changelog", "scd2_history_state", "scd2_plain_history"):
+    for model in ("scd2_history_changelog", "scd2_history_state", "scd2_plain_history", "scd2_history_paths"):
         assert integration_project.warehouse.query(
             f"select customer_id from {schema}.{model} group by customer_id "
             "having sum(case when is_current then 1 else 0 end) <> 1") == []
