@@ -1,7 +1,7 @@
 -- One row per setting as the package resolves it, overridden or default.
 select
-    'rollback_schema' as setting_key,
-    '{{ steward.setting("rollback_schema") }}' as setting_value
+    'scorecard_runs' as setting_key,
+    '{{ steward.setting("scorecard_runs") }}' as setting_value
 union all
 select
     'identifier_pattern' as setting_key,

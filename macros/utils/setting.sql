@@ -8,7 +8,6 @@
 {% macro default__setting(key) -%}
   {%- set defaults = {
       'run_timestamp': none,
-      'rollback_schema': 'steward_rollback',
       'identifier_pattern': '^[A-Za-z_][A-Za-z0-9_]*$',
       'unknown_member_key': -1,
       'fiscal_year_start_month': 1,
@@ -16,6 +15,10 @@
       'prod_targets': ['prod', 'production', 'prd'],
       'mask_pii': true,
       'pii_patterns_relation': 'steward_pii_patterns',
+      'staging_targets': ['staging', 'stg', 'uat', 'qa'],
+      'record_runs': false,
+      'record_row_counts': true,
+      'scorecard_runs': 10,
   } -%}
   {%- if key not in defaults -%}
     {{ exceptions.raise_compiler_error(
@@ -29,6 +32,12 @@
   {%- if unknown -%}
     {{ exceptions.raise_compiler_error(
         "var 'steward' has unknown key(s) " ~ (unknown | sort | join(', ')) ~ "; known keys: " ~ (defaults.keys() | sort | join(', '))) }}
+  {%- endif -%}
+  {%- if key == 'record_runs' and key not in overrides -%}
+    {#- The runner switches recording on through the environment, not --vars: a change of
+        --vars makes dbt re-parse the whole project, an environment variable only the files
+        that read it. Read only for this key, so other files do not depend on it. -#}
+    {{ return(env_var('STEWARD_RECORD_RUNS', 'false') | lower in ['1', 'true', 'yes']) }}
   {%- endif -%}
   {{ return(overrides.get(key, defaults[key])) }}
 {%- endmacro %}

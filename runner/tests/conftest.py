@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 from collections.abc import Iterator
@@ -14,6 +15,7 @@ os.environ["DBT_SEND_ANONYMOUS_USAGE_STATS"] = "False"
 os.environ["DBT_VERSION_CHECK"] = "False"
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist's own hook reads the groups
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Under pytest-xdist (--dist loadgroup), keep each adapter's tests on one worker, so every
     integration project is still built once per adapter and the two adapters run side by side."""
@@ -62,6 +64,18 @@ def integration_project(adapter: str, project_factory) -> DbtProject:
     project = project_factory("integration_tests", adapter, "steward_integration_tests")
     project.dbt("deps")
     project.build_result = project.dbt("build", expect_success=None)
+    # Later commands overwrite run_results.json; keep the build's invocation id for the audit tests.
+    target = project.directory / "target"
+    project.build_invocation_id = json.loads((target / "run_results.json").read_text())["metadata"]["invocation_id"]
+    project.build_manifest = json.loads((target / "manifest.json").read_text())
+    # Tests later re-run some incrementals; the audit tests compare against the counts the build left.
+    project.build_row_counts = {
+        result.node.name: project.warehouse.scalar(f"select count(*) from {result.node.relation_name}")
+        for result in project.build_result.result.results
+        if result.node.resource_type in ("model", "seed", "snapshot")
+        and result.node.config.materialized not in ("view", "ephemeral")
+        and "steward_observability" not in result.node.config.tags
+    }
     return project
 
 

@@ -139,6 +139,9 @@ class DbtProject:
     target: str = "ci"
     env: dict[str, str] = field(default_factory=dict)
     build_result: Any = None  # set by fixtures that build the project once per session
+    build_invocation_id: str | None = None  # dbt's invocation id of that build
+    build_manifest: dict[str, Any] | None = None  # and its manifest.json
+    build_row_counts: dict[str, int] | None = None  # row count of each table that build made, right after it
 
     def dbt(self, *args: str, expect_success: bool | None = True) -> Any:
         """Invoke dbt in-process; dbtRunner resets adapters around every invocation."""

@@ -16,7 +16,7 @@ def test_build_succeeds_on_every_node(integration_project):
 def test_setting_reads_project_override_and_package_default(integration_project):
     rows = dict(integration_project.warehouse.query(
         f"select setting_key, setting_value from {integration_project.warehouse.schema_prefix}.settings_resolved"))
-    assert rows["rollback_schema"] == "it_rollback"  # overridden in integration_tests/dbt_project.yml
+    assert rows["scorecard_runs"] == "20"  # overridden in integration_tests/dbt_project.yml
     assert rows["identifier_pattern"] == "^[A-Za-z_][A-Za-z0-9_]*$"  # the package default
 
 

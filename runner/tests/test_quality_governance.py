@@ -67,7 +67,7 @@ def failing_rows(project, name: str, order_by: str = "1, 2") -> list[tuple]:
 
 
 def steward_vars(**settings: object) -> str:
-    return json.dumps({"steward": {"rollback_schema": "it_rollback", **settings}})
+    return json.dumps({"steward": {"scorecard_runs": 20, "record_runs": True, **settings}})
 
 
 # --- every test: exact failing-row counts, dimension meta ---------------------------------------
@@ -171,7 +171,8 @@ def rerun_clock_tests(project, run_timestamp: str | None) -> dict:
     if run_timestamp:
         args += ["--vars", steward_vars(run_timestamp=run_timestamp)]
     result = project.dbt(*args, expect_success=None)
-    return {r.node.name: project_count(project, r.node.relation_name) for r in result.result.results}
+    return {r.node.name: project_count(project, r.node.relation_name) for r in result.result.results
+            if r.node.resource_type == "test"}
 
 
 @pytest.mark.parametrize(("run_timestamp", "expected"), [

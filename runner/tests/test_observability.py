@@ -1,0 +1,240 @@
+"""steward's run recording, scorecard, lineage and anomaly tests, on the integration_tests build
+(record_runs is on in its dbt_project.yml), against real DuckDB and PostgreSQL."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+# test name -> the exact number of failing rows it returns (0: passing fixtures)
+EXPECTED_FAILURES = {
+    "obs_metric_weekday_backtest_fail": 2,
+    "obs_metric_weekday_drops_only_fail": 1,
+    "obs_metric_latest_day_pass": 0,
+    "obs_volume_weekday_backtest_fail": 2,
+    "obs_volume_latest_day_pass": 0,
+    "obs_volume_history_events": 0,
+    "obs_volume_history_flat": 0,
+    "obs_metric_seven_points_spike_fail": 1,
+    "obs_metric_seven_points_drop_fail": 1,
+    "obs_metric_seven_points_normal_pass": 0,
+    "obs_metric_too_few_points_pass": 0,
+    "obs_metric_spikes_only_ignores_drop_pass": 0,
+}
+
+
+def results_by_name(project) -> dict[str, object]:
+    return {r.node.name: r for r in project.build_result.result.results}
+
+
+def schema(project) -> str:
+    return project.warehouse.schema_prefix
+
+
+def flagged(project, test_name: str) -> list[tuple[object, ...]]:
+    relation = results_by_name(project)[test_name].node.relation_name
+    rows = project.warehouse.query(
+        f"select period, anomaly_direction, robust_z, training_points from {relation} order by period")
+    return [(as_date(period), direction, float(z) if z is not None else None, points)
+            for period, direction, z, points in rows]
+
+
+def as_date(value: object) -> object:
+    return value.date() if isinstance(value, dt.datetime) else value
+
+
+# --- anomaly tests -------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("test_name", sorted(EXPECTED_FAILURES))
+def test_anomaly_fixture_returns_exact_failing_rows(integration_project, test_name):
+    result = results_by_name(integration_project)[test_name]
+    assert str(result.status) == "pass", (test_name, result.status, result.message)
+    expected = EXPECTED_FAILURES[test_name]
+    if expected:
+        count = integration_project.warehouse.scalar(f"select count(*) from {result.node.relation_name}")
+        assert count == expected, (test_name, count)
+
+
+def test_injected_anomalies_are_the_points_flagged(integration_project):
+    """Backtesting every point of the seasonal series flags the two injected points and nothing
+    else: each scored without itself in its training window."""
+    metric = flagged(integration_project, "obs_metric_weekday_backtest_fail")
+    assert [(period, direction) for period, direction, _, _ in metric] == [
+        (dt.date(2024, 3, 1), "spike"), (dt.date(2024, 3, 16), "drop")]
+    volume = flagged(integration_project, "obs_volume_weekday_backtest_fail")
+    assert [(period, direction) for period, direction, _, _ in volume] == [
+        (dt.date(2024, 3, 3), "spike"), (dt.date(2024, 3, 21), "drop")]
+    for _, _, z, points in metric + volume:
+        assert abs(z) >= 3.5 and points >= 7
+
+
+def test_seven_training_points_suffice_to_catch_a_spike(integration_project):
+    """With 7 training points a z-score that counts the scored point in its own training set
+    cannot exceed 2.27; excluding it, a +90 % spike scores far above 3."""
+    [(period, direction, z, points)] = flagged(integration_project, "obs_metric_seven_points_spike_fail")
+    assert (period, direction, points) == (dt.date(2024, 1, 8), "spike", 7)
+    assert z > 10
+    [(_, direction, z, _)] = flagged(integration_project, "obs_metric_seven_points_drop_fail")
+    assert direction == "drop" and z < -10
+
+
+def test_anomaly_dimensions(integration_project):
+    results = results_by_name(integration_project)
+    assert results["obs_metric_latest_day_pass"].node.config.meta["steward_dimension"] == "accuracy"
+    assert results["obs_volume_latest_day_pass"].node.config.meta["steward_dimension"] == "completeness"
+
+
+def test_volume_anomaly_scores_the_row_count_against_recorded_runs(integration_project):
+    """Without a time column, volume_anomaly scores the current row count against the counts
+    record_run kept in steward_metrics: ten earlier runs of ~1000 rows make obs_events (~23 k rows) a spike; ten
+    of ~24 keep obs_flat_series (24 rows) normal."""
+    project = integration_project
+    metrics = f"{schema(project)}.steward_metrics"
+    nodes = {r.node.name: r.node.unique_id for r in project.build_result.result.results}
+    rows = []
+    for day in range(1, 11):
+        at = f"2024-01-{day:02d} 06:00:00"
+        rows.append(f"('history-{day}', cast('{at}' as timestamp), '{nodes['obs_events']}', 'obs_events', "
+                    f"'row_count', {1000 + (day % 3) * 10})")
+        rows.append(f"('history-{day}', cast('{at}' as timestamp), '{nodes['obs_flat_series']}', "
+                    f"'obs_flat_series', 'row_count', {23 + day % 3})")
+    project.warehouse.execute(
+        f"insert into {metrics} (invocation_id, measured_at, model_unique_id, model_name, metric_name, metric_value) "
+        f"values {', '.join(rows)}")
+    try:
+        result = project.dbt("test", "--select", "tag:obs_history", expect_success=False)
+        statuses = {r.node.name: (str(r.status), r.failures) for r in result.result.results
+                    if r.node.resource_type == "test"}
+        assert statuses == {"obs_volume_history_events": ("fail", 1), "obs_volume_history_flat": ("pass", 0)}
+    finally:
+        project.warehouse.execute(f"delete from {metrics} where invocation_id like 'history-%'")
+
+
+# --- run recording ---------------------------------------------------------------------------------
+
+def test_invocation_row_describes_the_build(integration_project):
+    project = integration_project
+    [row] = project.warehouse.query(
+        f"select command, project_name, target_name, tier, adapter_type, status, nodes, errors, test_failures, "
+        f"started_at, finished_at, dbt_version from {schema(project)}.steward_invocations "
+        f"where invocation_id = '{project.build_invocation_id}'")
+    command, name, target, tier, adapter, status, nodes, errors, failures, started, finished, version = row
+    results = [r for r in project.build_result.result.results if r.node.resource_type != "operation"]
+    assert (command, name, target, tier, adapter) == ("build", "steward_integration_tests", "ci", "dev",
+                                                        project.adapter)
+    assert (status, nodes, errors, failures) == ("success", len(results), 0, 0)
+    assert started <= finished
+    import dbt.version
+
+    assert version == dbt.version.__version__
+
+
+def test_node_results_match_dbt_results(integration_project):
+    project = integration_project
+    recorded = {
+        unique_id: (resource_type, status, failures, dimension, model_id)
+        for unique_id, resource_type, status, failures, dimension, model_id in project.warehouse.query(
+            f"select unique_id, resource_type, status, failures, quality_dimension, model_unique_id "
+            f"from {schema(project)}.steward_node_results where invocation_id = '{project.build_invocation_id}'")
+    }
+    expected = {}
+    for result in project.build_result.result.results:
+        node = result.node
+        if node.resource_type == "operation":  # the run-end hook records, it is not recorded
+            continue
+        meta_dimension = node.config.meta.get("steward_dimension") if node.resource_type == "test" else None
+        builtin = {"not_null": "completeness", "unique": "uniqueness", "accepted_values": "validity",
+                   "relationships": "consistency"}
+        if node.resource_type == "test" and meta_dimension is None and getattr(node, "test_metadata", None):
+            meta_dimension = builtin.get(node.test_metadata.name)
+        model_id = getattr(node, "attached_node", None) if node.resource_type == "test" else node.unique_id
+        expected[node.unique_id] = (str(node.resource_type), str(result.status), result.failures, meta_dimension,
+                                    model_id)
+    assert recorded == expected
+
+
+def test_row_counts_recorded_for_every_built_table(integration_project):
+    project = integration_project
+    counts = dict(project.warehouse.query(
+        f"select model_name, metric_value from {schema(project)}.steward_metrics "
+        f"where invocation_id = '{project.build_invocation_id}' and metric_name = 'row_count'"))
+    assert project.build_row_counts
+    assert counts == project.build_row_counts
+
+
+def test_full_refresh_keeps_the_audit_history(integration_project):
+    project = integration_project
+    table = f"{schema(project)}.steward_invocations"
+    before = project.warehouse.scalar(f"select count(*) from {table}")
+    project.dbt("run", "--select", "steward_invocations", "--full-refresh")
+    after = project.warehouse.query(f"select invocation_id, command from {table}")
+    assert len(after) == before + 1  # the run itself is recorded; nothing erased
+    assert (project.build_invocation_id, "build") in after
+
+
+# --- scorecard and lineage -------------------------------------------------------------------------
+
+def test_scorecard_formula_on_recorded_history(integration_project):
+    """Four recorded runs of two tests on a model: uniqueness pass, pass, warn, fail (oldest
+    first) -> pass rate 0.625, current status fail; completeness all pass -> 1.0. The model's
+    overall score is their mean; the project row averages every model."""
+    project = integration_project
+    prefix = schema(project)
+    invocations, results = [], []
+    for n, status in enumerate(["pass", "pass", "warn", "fail"], start=1):
+        invocation = f"scorecard-{n}"
+        invocations.append(f"('{invocation}', 'test', cast('2030-01-0{n} 00:00:00' as timestamp))")
+        results.append(f"('{invocation}', 'test.fake.u', 'test', 'model.fake.m', 'm', '{status}', 'uniqueness')")
+        results.append(f"('{invocation}', 'test.fake.c', 'test', 'model.fake.m', 'm', 'pass', 'completeness')")
+    project.warehouse.execute(
+        f"insert into {prefix}.steward_invocations (invocation_id, command, started_at) "
+        f"values {', '.join(invocations)}")
+    project.warehouse.execute(
+        f"insert into {prefix}.steward_node_results (invocation_id, unique_id, resource_type, model_unique_id, "
+        f"model_name, status, quality_dimension) values {', '.join(results)}")
+    try:
+        rows = {
+            dimension: (tests, float(rate), current, float(score))
+            for dimension, tests, rate, current, score in project.warehouse.query(
+                f"select dimension, tests_run, pass_rate, current_status, score "
+                f"from {prefix}.steward_quality_scorecard where model_unique_id = 'model.fake.m'")
+        }
+        assert rows == {
+            "uniqueness": (1, 0.625, "fail", 62.5),
+            "completeness": (1, 1.0, "pass", 100.0),
+            "overall": (2, 0.8125, "fail", 81.3),
+        }
+        model_scores = [float(s) for (s,) in project.warehouse.query(
+            f"select score from {prefix}.steward_quality_scorecard where scope = 'model' and dimension = 'overall'")]
+        [(project_score, project_name)] = project.warehouse.query(
+            f"select score, model_name from {prefix}.steward_quality_scorecard where scope = 'project'")
+        assert project_name == "steward_integration_tests"
+        assert float(project_score) == pytest.approx(sum(model_scores) / len(model_scores), abs=0.1)
+    finally:
+        project.warehouse.execute(f"delete from {prefix}.steward_node_results where invocation_id like 'scorecard-%'")
+        project.warehouse.execute(f"delete from {prefix}.steward_invocations where invocation_id like 'scorecard-%'")
+
+
+def test_scorecard_scores_the_recorded_build(integration_project):
+    project = integration_project
+    rows = project.warehouse.query(
+        f"select model_name, dimension, current_status, score from {schema(project)}.steward_quality_scorecard "
+        f"where model_name = 'core_completeness' order by dimension")
+    assert rows, "no scorecard rows for a model with tests"
+    assert {(status, float(score)) for _, _, status, score in rows} == {("pass", 100.0)}
+    assert "overall" in {dimension for _, dimension, _, _ in rows}
+
+
+def test_lineage_holds_every_edge_of_the_manifest(integration_project):
+    project = integration_project
+    manifest = project.build_manifest
+    known = {uid for uid, node in manifest["nodes"].items() if node["resource_type"] in ("model", "seed", "snapshot")}
+    known |= set(manifest["sources"])
+    children = [(uid, manifest["nodes"][uid]) for uid in known if uid in manifest["nodes"]]
+    children += list(manifest["exposures"].items())
+    expected = {(parent, child) for child, node in children for parent in node.get("depends_on", {}).get("nodes", [])
+                if parent in known}
+    recorded = set(project.warehouse.query(
+        f"select parent_unique_id, child_unique_id from {schema(project)}.steward_lineage"))
+    assert expected and recorded == expected
