@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from steward.changes import ChangeReport, change_check
 from steward.context import Context
 from steward.deploy import DeployOptions, Ledger, selection_args, validate_options
 from steward.errors import BadInput, DeployLocked, StewardError
 from steward.invocation import DbtInvoker
+from steward.lint import changed_since_git_base, lint
 from steward.plan import make_plan
 from steward.recovery import maintenance_lock
 from steward.safety import Check, branch_checks
@@ -28,6 +30,8 @@ def run_checks(context: Context, options: DeployOptions, invoker: DbtInvoker) ->
     except BadInput as error:
         checks.append(Check("selection", False, str(error), exit_code=2))
     checks += [replace(check, exit_code=3) for check in branch_checks(context)]
+    change, report = change_check(context, invoker)
+    checks += [change, lint_check(context, report)]
     try:
         with maintenance_lock(context, "check"):
             checks.append(Check("deploy lock", True, "free"))
@@ -44,3 +48,27 @@ def run_checks(context: Context, options: DeployOptions, invoker: DbtInvoker) ->
     except StewardError as error:
         checks.append(Check("warehouse", False, str(error), exit_code=2))
     return checks
+
+
+def lint_check(context: Context, report: ChangeReport | None) -> Check:
+    """Lint the SQL files changed since the kept state, or else since the git merge base."""
+    if report is not None and report.has_state:
+        since, files = "the kept state", report.changed_files
+    else:
+        since, files = "the git merge base", changed_since_git_base(context)
+        if files is None:
+            return Check("lint", True, "skipped: no kept state and no git merge base to compare with",
+                         blocking=False, exit_code=1)
+    files = [path for path in files if (context.project.project_dir / path).is_file()]
+    if not files:
+        return Check("lint", True, f"no SQL file changed since {since}", exit_code=1)
+    try:
+        violations = lint(context, files)
+    except BadInput as error:
+        return Check("lint", False, str(error), exit_code=2)
+    if not violations:
+        return Check("lint", True, f"{len(files)} changed file(s) since {since} are clean", exit_code=1)
+    shown = "; ".join(v.describe() for v in violations[:10])
+    more = f"; and {len(violations) - 10} more" if len(violations) > 10 else ""
+    return Check("lint", False, f"{len(violations)} violation(s) in files changed since {since}: {shown}{more}",
+                 exit_code=1)

@@ -8,25 +8,36 @@ import os
 import sys
 from collections.abc import Callable
 from dataclasses import asdict
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import click
 
 from steward import __version__, validation
+from steward.backfill import BATCH_SIZES, BackfillOptions, backfill, describe_plan
+from steward.backfill import to_json as backfill_json
 from steward.checks import run_checks
 from steward.context import Context, describe, open_context
 from steward.deploy import DeployOptions, DeployResult, deploy
-from steward.errors import BadInput, StewardError, exit_code_for
+from steward.errors import BadInput, ElementaryMissing, LintFailed, StewardError, exit_code_for
 from steward.invocation import DbtInvoker
+from steward.lint import lint
+from steward.progress import Progress
 from steward.recovery import RollbackOutcome, list_deploys, prune, recover, rollback
 from steward.redact import redact_text
+from steward.reports import elementary
+from steward.reports.collect import collect, warehouse_if_reachable
+from steward.reports.formats import FILE_NAMES, RENDERERS, render
+from steward.reports.rundir import latest_run_dir
 from steward.rollback import RollbackEntry
 
 
 def _fail(error: StewardError, secrets: tuple[str, ...] = ()) -> None:
+    if isinstance(error, ElementaryMissing):
+        click.echo(error.instructions, err=True)
     click.echo(f"steward: error: {redact_text(str(error), secrets)}", err=True)
+    for number, step in enumerate(getattr(error, "steps", ()), start=1):
+        click.echo(redact_text(f"  {number}. {step}", secrets), err=True)
     sys.exit(exit_code_for(error))
 
 
@@ -104,16 +115,26 @@ def check_command(context: Context, select: str | None, exclude: str | None, as_
 @click.option("--yes", "-y", is_flag=True, help="Confirm a prod deploy without asking.")
 @click.option("--override-safety", "override_reason", default=None, metavar="REASON",
               help="Proceed past a refused safety check; the reason is recorded.")
+@click.option("--allow-breaking", is_flag=True, help="Deploy to prod even with breaking changes.")
+@click.option("--changed-only", is_flag=True,
+              help="Build only what changed since the kept state, and its children (state:modified+, deferred).")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 def deploy_command(context: Context, select: str | None, exclude: str | None, vars_: str | None,
                    full_refresh: bool, dry_run: bool, no_rollback: bool, yes: bool,
-                   override_reason: str | None, as_json: bool) -> None:
+                   override_reason: str | None, allow_breaking: bool, changed_only: bool, as_json: bool) -> None:
     """Preflight, lock, rollback point, dbt build; on failure restore everything and verify."""
     options = DeployOptions(select=select, exclude=exclude, vars=vars_, full_refresh=full_refresh,
                             dry_run=dry_run, auto_rollback=not no_rollback, yes=yes,
-                            override_reason=override_reason)
-    result = deploy(context, options, DbtInvoker(context.project, quiet=as_json),
-                    ask=lambda question: click.confirm(question, default=False, err=True))
+                            override_reason=override_reason, allow_breaking=allow_breaking,
+                            changed_only=changed_only)
+    progress = Progress(sys.stderr, live=sys.stderr.isatty() and not context.environment.in_ci,
+                        secrets=context.project.connection.secrets)
+    invoker = DbtInvoker(context.project, quiet=True, callbacks=() if as_json or dry_run else [progress])
+    try:
+        result = deploy(context, options, invoker,
+                        ask=lambda question: click.confirm(question, default=False, err=True))
+    finally:
+        progress.close()
     for warning in result.warnings:
         click.echo(f"steward: warning: {warning}", err=True)
     if as_json:
@@ -132,8 +153,80 @@ def deploy_command(context: Context, select: str | None, exclude: str | None, va
                       or "no branch rules apply"))
         click.echo("Dry run: nothing was changed.")
         return
-    click.echo(delivery_line(context, result))
-    click.echo(f"Report: {result.report_dir}/report.md")
+    click.echo(json.loads((result.report_dir / FILE_NAMES["json"]).read_text())["closing_line"])
+    click.echo(f"Reports in {result.report_dir}/: {' '.join(FILE_NAMES[fmt] for fmt in REPORT_ORDER)}")
+
+
+REPORT_ORDER = ("html", "markdown", "junit", "json", "console")
+
+
+@main.command("report")
+@target_options
+@click.option("--run-dir", type=click.Path(path_type=Path, file_okay=False, exists=True), default=None,
+              help="A deploy's report directory, or a dbt target directory [default: the latest deploy's].")
+@click.option("--format", "fmt", type=click.Choice(list(RENDERERS)), default="console", show_default=True)
+@click.option("--output", "-o", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="Write the report to FILE instead of printing it.")
+@click.option("--elementary", "use_elementary", is_flag=True,
+              help="Run elementary's `edr report` instead (needs its dbt package and edr).")
+def report_command(context: Context, run_dir: Path | None, fmt: str, output: Path | None,
+                   use_elementary: bool) -> None:
+    """Report on the last deploy (or --run-dir): console, markdown, junit, json or html."""
+    project = context.project
+    if use_elementary:
+        sys.exit(elementary.run_report(project, output))
+    directory = run_dir or latest_run_dir(project.target_path)
+    with warehouse_if_reachable(project.connection) as warehouse:
+        report = collect(directory, project.name, project.target_name, project.adapter_type, warehouse,
+                         str(project.connection.settings.get("schema") or ""))
+    text = render(report, fmt, lambda value: redact_text(value, project.connection.secrets))
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    output.write_text(text)
+    click.echo(f"Wrote {output}")
+
+
+@main.command("lint")
+@target_options
+@click.argument("paths", nargs=-1)
+def lint_command(context: Context, paths: tuple[str, ...]) -> None:
+    """sqlfluff (dbt templater) with the project's .sqlfluff, over PATHS or the project's SQL folders."""
+    violations = lint(context, paths)
+    for violation in violations:
+        click.echo(violation.describe())
+    if violations:
+        raise LintFailed(f"lint: {len(violations)} violation(s) in "
+                         f"{len({v.path for v in violations})} file(s)")
+    click.echo("Lint: no violations.")
+
+
+@main.command("backfill")
+@target_options
+@click.option("--select", "-s", required=True, help="The model to backfill.")
+@click.option("--start", required=True, help="First moment of the backfill, inclusive (2024-01-01[ 12:00]).")
+@click.option("--end", required=True, help="End of the backfill, exclusive.")
+@click.option("--batch-size", type=click.Choice(BATCH_SIZES), default="day", show_default=True,
+              help="The window of one batch.")
+@click.option("--resume", is_flag=True, help="Continue the unfinished backfill of this window; done batches skip.")
+@click.option("--dry-run", is_flag=True, help="Print the batches and change nothing.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+def backfill_command(context: Context, select: str, start: str, end: str, batch_size: str, resume: bool,
+                     dry_run: bool, as_json: bool) -> None:
+    """Rebuild a model's windows one batch at a time; each batch is checkpointed after its tests pass."""
+    options = BackfillOptions(select, start, end, batch_size, resume, dry_run)
+    echo = (lambda line: None) if as_json else (lambda line: click.echo(line))
+    result = backfill(context, options, DbtInvoker(context.project, quiet=True), echo=echo)
+    if as_json:
+        click.echo(json.dumps(backfill_json(result), indent=2))
+    elif dry_run:
+        for line in describe_plan(result):
+            click.echo(line)
+        click.echo("Dry run: nothing was changed.")
+    else:
+        click.echo(f"Backfilled {result.target.name}: {len(result.ran)} batch(es) run, {len(result.skipped)} "
+                   f"skipped as done; backfill id {result.backfill_id} (undo: steward rollback --deploy-id "
+                   f"{result.backfill_id}).")
 
 
 @main.command("rollback")
@@ -202,18 +295,6 @@ def prune_command(context: Context, keep: int | None, older_than: str | None, as
     else:
         click.echo(f"Pruned {len(outcome.pruned)} rollback point(s) ({outcome.tables_dropped} table(s) dropped); "
                    f"kept {len(outcome.kept)}.")
-
-
-def delivery_line(context: Context, result: DeployResult) -> str:
-    nodes = result.outcome.nodes if result.outcome else ()
-    models = [n for n in nodes if n.resource_type == "model" and n.status == "success"]
-    rows = sum(n.rows_affected or 0 for n in nodes if n.resource_type in ("model", "seed"))
-    tests = [n for n in nodes if n.resource_type in ("test", "unit_test")]
-    passed = sum(1 for n in tests if n.status == "pass")
-    started = datetime.fromisoformat(result.record.started_at)
-    elapsed = (datetime.fromisoformat(result.record.updated_at) - started).total_seconds()
-    return (f"Deployed {len(models)} models ({rows} rows) to {context.project.target_name} in {elapsed:.0f}s; "
-            f"tests {passed}/{len(tests)} passed; rollback point kept until {result.record.keep_until}.")
 
 
 def _deploy_json(result: DeployResult) -> dict[str, Any]:

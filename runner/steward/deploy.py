@@ -10,19 +10,20 @@ import getpass
 import os
 import secrets as token_source
 import socket
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
-from steward import validation
+from steward import changes, state, validation
 from steward.context import Context
 from steward.errors import DbtFailed, RecoveryRequired, RollbackFailed
 from steward.invocation import DbtInvoker, DbtOutcome
 from steward.journal import DeployRecord, LocalJournal, WarehouseJournal, merge
 from steward.lock import DeployLock, LockHolder
 from steward.plan import Plan, make_plan
-from steward.report import write_reports
+from steward.reports.for_deploy import write_reports
 from steward.rollback import Mismatch, RollbackEntry, RollbackStore
 from steward.safety import Check, branch_checks, confirm_prod, enforce
 from steward.warehouse import Warehouse, opened
@@ -38,6 +39,9 @@ class DeployOptions:
     auto_rollback: bool = True
     yes: bool = False
     override_reason: str | None = None
+    allow_breaking: bool = False
+    changed_only: bool = False  # build state:modified+ of the kept state, deferring to it
+    state: Path | None = None  # set from the target's kept state when changed_only
 
 
 @dataclass
@@ -94,15 +98,21 @@ def selection_args(options: DeployOptions) -> list[str]:
         args += ["--select", options.select]
     if options.exclude:
         args += ["--exclude", options.exclude]
+    if options.state:
+        args += ["--state", str(options.state)]
     return args
 
 
+def vars_args(options: DeployOptions) -> list[str]:
+    return ["--vars", options.vars] if options.vars else []
+
+
 def build_args(options: DeployOptions) -> list[str]:
-    args = selection_args(options)
-    if options.vars:
-        args += ["--vars", options.vars]
+    args = selection_args(options) + vars_args(options)
     if options.full_refresh:
         args.append("--full-refresh")
+    if options.state:
+        args.append("--defer")
     return args
 
 
@@ -129,6 +139,26 @@ def new_record(context: Context, options: DeployOptions, plan: Plan | None, now:
     return record.advanced("planned")
 
 
+@contextmanager
+def recording(context: Context, record: DeployRecord) -> Iterator[None]:
+    """Switch the package's run recording on for this deploy's dbt invocations and hand it the
+    deploy's context. Environment variables, not --vars: a change of --vars makes dbt re-parse
+    the whole project, these only the few files that read them."""
+    git = context.environment.git
+    values = {"STEWARD_RECORD_RUNS": "true", "STEWARD_DEPLOY_ID": record.deploy_id, "STEWARD_TIER": context.tier,
+              "STEWARD_USER": record.user, "STEWARD_GIT_BRANCH": git.branch or "", "STEWARD_GIT_SHA": git.sha or ""}
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
 def recovery_command(context: Context) -> str:
     project = context.project
     return (f"steward recover --project-dir {project.project_dir} --profiles-dir {project.profiles_dir} "
@@ -138,6 +168,7 @@ def recovery_command(context: Context) -> str:
 def deploy(context: Context, options: DeployOptions, invoker: DbtInvoker,
            ask: Callable[[str], bool] = lambda question: False) -> DeployResult:
     """Run a guarded deploy; raises a StewardError (see errors.EXIT_CODES) when it does not succeed."""
+    options = changed_only(context, options)
     validate_options(options)
     checks = branch_checks(context)
     warnings = enforce(checks, options.override_reason)
@@ -155,9 +186,12 @@ def deploy(context: Context, options: DeployOptions, invoker: DbtInvoker,
     holder = LockHolder(record.deploy_id, record.host, record.pid, record.started_at,
                         (now + context.policy.lock_lease).isoformat(timespec="seconds"))
     # The lock comes before dbt parses anything, so a contender is turned away at once.
-    with DeployLock(context.project, holder, schema):
+    with DeployLock(context.project, holder, schema), recording(context, record):
         invoker.ensure_packages()
-        plan = make_plan(invoker, selection_args(options))
+        # One parse serves the plan and the build.
+        manifest = invoker.parse(vars_args(options))
+        plan = make_plan(invoker, selection_args(options), manifest)
+        warnings += changes.gate(context, invoker, shipped(options, plan), options.allow_breaking)
         record = replace(record, relations=tuple(str(r) for r in plan.relations))
         result = DeployResult(record=record, plan=plan, warnings=warnings, checks=checks)
         with opened(context.project.connection) as warehouse:
@@ -175,7 +209,7 @@ def deploy(context: Context, options: DeployOptions, invoker: DbtInvoker,
             record = ledger.write(record.advanced("building"), warehouse)
         # The runner's connection is closed while dbt builds: DuckDB admits one writer.
         try:
-            outcome = invoker.invoke(["build"], build_args(options))
+            outcome = invoker.invoke(["build"], build_args(options), manifest=manifest)
         except BaseException as interrupted:
             outcome = DbtOutcome(command="build", success=False, error=f"interrupted: {interrupted!r}")
         result.outcome = outcome
@@ -191,18 +225,39 @@ def deploy(context: Context, options: DeployOptions, invoker: DbtInvoker,
                     failure = f"a view outside the deploy could not be recreated: {' '.join(str(exc).split())}"
             if outcome.success:
                 result.record = ledger.write(record.advanced("succeeded"), warehouse)
-                result.report_dir = write_reports(context, result)
+                state.keep(context.project, shipped(options, plan) or (), whole_project=shipped(options, plan) is None,
+                           manifest=manifest)
+                result.report_dir = write_reports(context, result, warehouse)
                 return result
             record = ledger.write(record.advanced("failed", failure), warehouse)
             if not options.auto_rollback:
                 result.record = record
-                result.report_dir = write_reports(context, result)
+                result.report_dir = write_reports(context, result, warehouse)
                 raise DbtFailed(f"deploy {record.deploy_id} failed ({failure}); --no-rollback: left as built; "
                                 f"rollback point kept; report: {result.report_dir}")
             result.record, result.restored, result.mismatches = restore_deploy(context, ledger, warehouse, record)
-            result.report_dir = write_reports(context, result)
+            result.report_dir = write_reports(context, result, warehouse)
     raise DbtFailed(f"deploy {record.deploy_id} failed ({failure}); restored {len(result.restored)} relation(s), "
                     f"counts and checksums verified; report: {result.report_dir}")
+
+
+def changed_only(context: Context, options: DeployOptions) -> DeployOptions:
+    """--changed-only: select state:modified+ against the target's kept state, deferring to it."""
+    if not options.changed_only:
+        return options
+    if options.select:
+        raise validation.BadInput("--changed-only selects state:modified+ itself; drop --select")
+    if state.kept_manifest(context.project) is None:
+        raise validation.BadInput(f"--changed-only: target {context.project.target_name} has no kept state yet "
+                                  f"({state.state_dir(context.project)}); deploy once without it")
+    return replace(options, select="state:modified+", state=state.state_dir(context.project))
+
+
+def shipped(options: DeployOptions, plan: Plan) -> list[str] | None:
+    """The nodes a deploy ships; None when it ships the whole project (removals included)."""
+    if not (options.select or options.exclude):
+        return None
+    return [node.unique_id for node in plan.nodes] + list(plan.tests)
 
 
 def restore_deploy(context: Context, ledger: Ledger, warehouse: Warehouse,

@@ -11,8 +11,20 @@ class DbtFailed(StewardError):
     """dbt reported an error or a failed test; everything touched was rolled back and verified."""
 
 
+class LintFailed(StewardError):
+    """sqlfluff found violations."""
+
+
 class BadInput(StewardError):
     """A flag, setting, or file is invalid; nothing was changed."""
+
+
+class ElementaryMissing(BadInput):
+    """`steward report --elementary` without elementary's dbt package or its edr CLI; says what to add."""
+
+    def __init__(self, message: str, instructions: str) -> None:
+        super().__init__(message)
+        self.instructions = instructions
 
 
 class SafetyRefused(StewardError):
@@ -33,6 +45,7 @@ class RecoveryRequired(StewardError):
 
 EXIT_CODES: dict[type[StewardError], int] = {
     DbtFailed: 1,
+    LintFailed: 1,
     BadInput: 2,
     SafetyRefused: 3,
     DeployLocked: 4,

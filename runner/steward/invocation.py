@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 from collections.abc import Callable, Sequence
@@ -84,6 +85,18 @@ class DbtInvoker:
             error=error,
         )
 
+    def parse(self, extra: Sequence[str] = ()) -> Any:
+        """Parse the project once (writing target/manifest.json) and return the manifest, so the
+        plan and the build that follow need no parse of their own. `extra` carries --vars, which
+        parsing depends on."""
+        from dbt.cli.main import dbtRunner
+
+        argv = ["--no-version-check", "--quiet", "parse", *self.base_args(), *extra]
+        result = dbtRunner().invoke(argv)
+        if not result.success or result.result is None:
+            message = redact_text(_one_line(result.exception), self.project.connection.secrets)
+            raise BadInput(f"project: dbt could not parse {self.project.project_dir}: {message}")
+        return result.result
 
     def ensure_packages(self) -> None:
         """Run `dbt deps` when the project declares packages that are not installed yet."""
@@ -99,17 +112,35 @@ class DbtInvoker:
                 raise BadInput(f"packages: dbt deps failed: {outcome.error}")
 
     def list_nodes(self, extra: Sequence[str] = (),
-                   keys: Sequence[str] = ("unique_id", "resource_type", "name")) -> list[dict[str, Any]]:
-        """The nodes a selection resolves to, as dbt ls reports them, with the given keys."""
+                   keys: Sequence[str] = ("unique_id", "resource_type", "name"),
+                   manifest: Any = None) -> list[dict[str, Any]]:
+        """The nodes a selection resolves to, as dbt ls reports them, with the given keys; with
+        `manifest`, dbt lists from it instead of parsing the project again."""
         from dbt.cli.main import dbtRunner
 
         # ls prints its listing even with --quiet; log level none keeps our output clean.
         argv = ["--no-version-check", "--log-level", "none", "ls", *self.base_args(), *extra,
                 "--output", "json", "--output-keys", *keys]
-        result = dbtRunner().invoke(argv)
+        result = dbtRunner(manifest=manifest).invoke(argv)
         if not result.success:
             raise BadInput(f"selection: dbt could not list nodes: {_one_line(result.exception)}")
         return [json.loads(line) for line in result.result or []]
+
+
+def release_duckdb_file() -> None:
+    """Close the DuckDB database dbt-duckdb keeps open in this process after an invocation (a
+    class-level environment), so that another process (sqlfluff's templater, a second steward) can open it."""
+    try:
+        from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+        from dbt.adapters.factory import reset_adapters
+    except ImportError:
+        return
+    reset_adapters()
+    with DuckDBConnectionManager._LOCK:
+        if DuckDBConnectionManager._ENV is not None:
+            DuckDBConnectionManager._ENV.close()
+            DuckDBConnectionManager._ENV = None
+    gc.collect()
 
 
 def _one_line(error: Any) -> str:

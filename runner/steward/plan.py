@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from graphlib import CycleError, TopologicalSorter
+from typing import Any
 
 from steward.errors import BadInput
 from steward.invocation import DbtInvoker
@@ -11,6 +12,9 @@ from steward.warehouse import Relation
 
 # Nodes whose build replaces or changes a relation.
 BUILT_TYPES = ("model", "seed", "snapshot")
+# steward's audit tables are append-only, and a rollback must not erase the record of the
+# deploy it undoes: they stay out of rollback points.
+AUDIT_TAG = "steward_observability"
 
 
 @dataclass(frozen=True)
@@ -19,6 +23,7 @@ class PlannedNode:
     resource_type: str
     materialized: str | None
     relation: Relation | None  # None for ephemeral models
+    audit: bool = False  # one of steward's own audit relations
 
 
 @dataclass(frozen=True)
@@ -28,13 +33,13 @@ class Plan:
 
     @property
     def relations(self) -> list[Relation]:
-        """Relations the build (re)creates, parents before children."""
-        return [node.relation for node in self.nodes if node.relation is not None]
+        """Relations the build (re)creates and a rollback restores, parents before children."""
+        return [node.relation for node in self.nodes if node.relation is not None and not node.audit]
 
 
-def make_plan(invoker: DbtInvoker, selection_args: list[str]) -> Plan:
+def make_plan(invoker: DbtInvoker, selection_args: list[str], manifest: Any = None) -> Plan:
     listed = invoker.list_nodes(selection_args, keys=("unique_id", "resource_type", "schema", "alias", "name",
-                                                      "config", "depends_on"))
+                                                      "config", "depends_on"), manifest=manifest)
     built = {item["unique_id"]: item for item in listed if item["resource_type"] in BUILT_TYPES}
     graph = {
         unique_id: [parent for parent in (item.get("depends_on") or {}).get("nodes", []) if parent in built]
@@ -47,10 +52,12 @@ def make_plan(invoker: DbtInvoker, selection_args: list[str]) -> Plan:
     nodes = []
     for unique_id in order:
         item = built[unique_id]
-        materialized = (item.get("config") or {}).get("materialized")
+        config = item.get("config") or {}
+        materialized = config.get("materialized")
         relation = None
         if materialized != "ephemeral":
             relation = Relation(str(item["schema"]), str(item.get("alias") or item["name"]))
-        nodes.append(PlannedNode(unique_id, item["resource_type"], materialized, relation))
+        nodes.append(PlannedNode(unique_id, item["resource_type"], materialized, relation,
+                                 audit=AUDIT_TAG in (config.get("tags") or [])))
     tests = tuple(sorted(item["unique_id"] for item in listed if item["resource_type"] in ("test", "unit_test")))
     return Plan(nodes=tuple(nodes), tests=tests)

@@ -124,6 +124,14 @@ class Warehouse:
         """Row count and an order-independent checksum: a sum of 48-bit row hashes, which cannot overflow."""
         raise NotImplementedError
 
+    def columns(self, relation: Relation) -> list[tuple[str, str]]:
+        """(name, type) of a relation's columns in order; empty when it does not exist."""
+        raise NotImplementedError
+
+    def query_columns(self, select_sql: str) -> list[tuple[str, str]]:
+        """(name, type) of the columns a query would return, typed as `columns` types them; runs no rows."""
+        raise NotImplementedError
+
 
 class DuckDBWarehouse(Warehouse):
     adapter_type = "duckdb"
@@ -155,6 +163,15 @@ class DuckDBWarehouse(Warehouse):
             f"from {self.qualified(relation)} as t"
         )[0]
         return int(count), str(checksum)
+
+    def columns(self, relation: Relation) -> list[tuple[str, str]]:
+        if self.relation_kind(relation) is None:
+            return []
+        return [(str(row[0]), str(row[1]).lower()) for row in self.query(f"describe {self.qualified(relation)}")]
+
+    def query_columns(self, select_sql: str) -> list[tuple[str, str]]:
+        # DESCRIBE of a query plans it and reports its result types without reading a row.
+        return [(str(row[0]), str(row[1]).lower()) for row in self.query(f"describe {select_sql}")]
 
 
 class PostgresWarehouse(Warehouse):
@@ -221,6 +238,23 @@ class PostgresWarehouse(Warehouse):
             f"from {self.qualified(relation)} as t"
         )[0]
         return int(count), str(checksum)
+
+    _COLUMNS_OF = ("select attname, format_type(atttypid, atttypmod) from pg_attribute "
+                   "where attrelid = %s::regclass and attnum > 0 and not attisdropped order by attnum")
+
+    def columns(self, relation: Relation) -> list[tuple[str, str]]:
+        if self.relation_kind(relation) is None:
+            return []
+        return [(str(n), str(t)) for n, t in self.query(self._COLUMNS_OF, (self.qualified(relation),))]
+
+    def query_columns(self, select_sql: str) -> list[tuple[str, str]]:
+        # A temporary view in a transaction that is rolled back: typed exactly like a table, and nothing stays.
+        self.begin()
+        try:
+            self.execute(f"create temporary view stw_column_probe as {select_sql}")
+            return [(str(n), str(t)) for n, t in self.query(self._COLUMNS_OF, ("stw_column_probe",))]
+        finally:
+            self.rollback()
 
 
 @contextmanager

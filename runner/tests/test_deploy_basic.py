@@ -10,9 +10,10 @@ from pathlib import Path
 def test_deploy_builds_the_shop_and_writes_reports(shop_project):
     done = shop_project.steward("deploy")
     assert done.returncode == 0, done.stderr[-2000:]
-    assert re.search(r"^Deployed \d+ models \(\d+ rows\) to ci in \d+s; tests (\d+)/\1 passed; "
-                     r"rollback point kept until \S+\.$", done.stdout, re.MULTILINE), done.stdout[-2000:]
-    match = re.search(r"Report: (\S+)/report\.md", done.stdout)
+    assert re.search(r"^Deployed \d+ models \(\d+ rows\) to ci in \S+; tests (\d+)/\1 passed; "
+                     r"quality score 100/100; rollback point kept until \S+\.$", done.stdout, re.MULTILINE), \
+        done.stdout[-2000:]
+    match = re.search(r"Reports in (\S+)/: ", done.stdout)
     assert match, done.stdout[-2000:]
     report = json.loads((Path(match.group(1)) / "report.json").read_text())
     assert report["status"] == "succeeded"

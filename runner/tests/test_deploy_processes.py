@@ -17,6 +17,7 @@ from steward.errors import (
     BadInput,
     DbtFailed,
     DeployLocked,
+    LintFailed,
     RecoveryRequired,
     RollbackFailed,
     SafetyRefused,
@@ -84,8 +85,8 @@ def crash_shop(adapter, project_factory) -> DbtProject:
 
 def test_exit_codes_are_the_documented_ones():
     assert {cls.__name__: code for cls, code in EXIT_CODES.items()} == {
-        DbtFailed.__name__: 1, BadInput.__name__: 2, SafetyRefused.__name__: 3, DeployLocked.__name__: 4,
-        RollbackFailed.__name__: 5, RecoveryRequired.__name__: 6}
+        DbtFailed.__name__: 1, LintFailed.__name__: 1, BadInput.__name__: 2, SafetyRefused.__name__: 3,
+        DeployLocked.__name__: 4, RollbackFailed.__name__: 5, RecoveryRequired.__name__: 6}
 
 
 def test_kill_during_build_then_recover_restores_everything(crash_shop):
@@ -175,7 +176,8 @@ def test_the_password_never_appears_in_output_logs_or_reports(crash_shop):
         pytest.skip("DuckDB profiles carry no password")
     outputs = [crash_shop.steward(*args) for args in (
         ("env",), ("env", "--json"), ("check",), ("deploy", "--select", "stg_orders"), ("deploys", "--json"),
-        ("deploy", "--select", "nope_missing;"),
+        ("deploy", "--select", "nope_missing;"), ("report", "--elementary"),
+        *(("report", "--format", fmt) for fmt in ("console", "markdown", "junit", "json", "html")),
     )]
     for done in outputs:
         assert SENTINEL_PASSWORD not in done.stdout + done.stderr

@@ -60,6 +60,17 @@ def test_failed_test_after_rebuild_restores_every_relation(shop):
     assert latest.record.state == "rolled_back"
     assert [state for state, _ in latest.record.history] == [
         "planned", "locked", "snapshotted", "building", "failed", "rolled_back"]
+    # The run was recorded by the package's hook, and the rollback kept that record.
+    schema = shop.warehouse.schema_prefix
+    recorded = shop.warehouse.query(
+        f"select command, status, tier, test_failures from {schema}.steward_invocations "
+        f"where deploy_id = '{latest.record.deploy_id}'")
+    assert recorded == [("build", "failed", "dev", 1)]
+    failed_test = shop.warehouse.query(
+        f"select r.status, r.model_unique_id from {schema}.steward_node_results r "
+        f"join {schema}.steward_invocations i on r.invocation_id = i.invocation_id "
+        f"where i.deploy_id = '{latest.record.deploy_id}' and r.node_name = 'fct_orders_fails'")
+    assert failed_test == [("fail", None)]
 
 
 def test_same_deploy_twice_gives_identical_data(shop):

@@ -1,11 +1,13 @@
 -- One row per order with item, amount and payment roll-ups. Incremental: each run
 -- re-reads orders loaded in the last 3 days (late-arriving orders land there) and
 -- replaces them by order_id, so re-running over the same window gives the same rows.
+-- event_time names the column the window filters on, so `steward backfill` can bound a batch.
 {{ config(
     materialized='incremental',
     unique_key='order_id',
     incremental_strategy='delete+insert',
     on_schema_change='append_new_columns',
+    event_time='loaded_at',
 ) }}
 
 with orders as (

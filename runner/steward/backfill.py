@@ -1,0 +1,398 @@
+"""`steward backfill`: rebuild a model's history one window at a time, with checkpoints.
+
+Each batch replaces exactly its window: for a model filtered by `steward.incremental_window`, the
+runner deletes the target's rows in the window (by the model's `event_time` config) and dbt builds
+the model with the window in the `steward_window_start` / `steward_window_end` vars; a dbt
+microbatch model gets `--event-time-start` / `--event-time-end` and dbt's own delete+insert. A
+batch is checkpointed as done only after its build and its tests pass, to a fsynced local file
+and to `steward_backfill_batches` in the rollback schema; `--resume` skips every batch either
+says is done. The deploy lock is held throughout, and a rollback point of the model is made
+before the first batch, so `steward rollback --deploy-id <backfill id>` undoes the whole backfill.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+import socket
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+from steward import validation
+from steward.context import Context
+from steward.deploy import Ledger, new_deploy_id, recovery_command
+from steward.errors import BadInput, DbtFailed, RecoveryRequired
+from steward.invocation import DbtInvoker, DbtOutcome
+from steward.journal import DeployRecord
+from steward.lock import DeployLock, LockHolder
+from steward.rollback import RollbackStore
+from steward.warehouse import Relation, Warehouse, opened
+
+BATCH_SIZES = ("hour", "day", "week", "month")
+_FORMATS = ("%Y-%m-%d", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S")
+
+
+@dataclass(frozen=True)
+class BackfillOptions:
+    select: str
+    start: str
+    end: str
+    batch_size: str = "day"
+    resume: bool = False
+    dry_run: bool = False
+
+
+@dataclass(frozen=True)
+class Batch:
+    number: int
+    start: datetime
+    end: datetime
+
+    def describe(self) -> str:
+        return f"[{_iso(self.start)}, {_iso(self.end)})"
+
+
+@dataclass(frozen=True)
+class Target:
+    """The model a backfill rebuilds and how its windows reach dbt."""
+
+    unique_id: str
+    name: str
+    relation: Relation
+    mode: str  # 'window' (steward.incremental_window) or 'microbatch'
+    event_time: str | None
+
+
+@dataclass
+class BackfillResult:
+    backfill_id: str
+    target: Target
+    batches: list[Batch]
+    skipped: list[Batch] = field(default_factory=list)
+    ran: list[Batch] = field(default_factory=list)
+    resumed: bool = False
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """One line of a backfill's journal."""
+
+    backfill_id: str
+    target: str
+    model: str
+    window: str  # "<start>/<end>/<batch size>": what --resume matches on
+    event: str  # started, batch_started, batch_done, batch_failed, finished
+    batch_start: str | None = None
+    recorded_at: str = ""
+    detail: str | None = None
+
+
+# -- windows ----------------------------------------------------------------------------------------
+def parse_time(value: str, field_name: str) -> datetime:
+    for form in _FORMATS:
+        try:
+            return datetime.strptime(value.strip(), form)
+        except ValueError:
+            continue
+    raise BadInput(f"{field_name}: {value!r} is not an ISO date or timestamp (2024-01-31 or 2024-01-31 12:00)")
+
+
+def batches(start: datetime, end: datetime, size: str) -> list[Batch]:
+    """Consecutive windows from start; the last one ends at `end`."""
+    found, cursor = [], start
+    while cursor < end:
+        following = min(_step(cursor, size), end)
+        found.append(Batch(len(found) + 1, cursor, following))
+        cursor = following
+    return found
+
+
+def _step(moment: datetime, size: str) -> datetime:
+    if size == "hour":
+        return moment + timedelta(hours=1)
+    if size == "day":
+        return moment + timedelta(days=1)
+    if size == "week":
+        return moment + timedelta(weeks=1)
+    month = moment.month % 12 + 1
+    year = moment.year + (moment.month == 12)
+    day = min(moment.day, _days_in_month(year, month))
+    return moment.replace(year=year, month=month, day=day)
+
+
+def _days_in_month(year: int, month: int) -> int:
+    following = datetime(year + (month == 12), month % 12 + 1, 1)
+    return (following - timedelta(days=1)).day
+
+
+def _iso(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M:%S")
+
+
+def validate(options: BackfillOptions) -> tuple[datetime, datetime]:
+    validation.identifier(options.select, "--select")
+    if options.batch_size not in BATCH_SIZES:
+        raise BadInput(f"--batch-size: {options.batch_size!r} is not one of {', '.join(BATCH_SIZES)}")
+    start, end = parse_time(options.start, "--start"), parse_time(options.end, "--end")
+    if start >= end:
+        raise BadInput(f"--end: {options.end} must be after --start {options.start}")
+    return start, end
+
+
+# -- the model ---------------------------------------------------------------------------------------
+def resolve_target(context: Context, invoker: DbtInvoker, name: str) -> Target:
+    listed = invoker.list_nodes(["--select", name, "--resource-type", "model"],
+                                keys=("unique_id", "name", "schema", "alias", "config", "original_file_path"))
+    models = [item for item in listed if item["name"] == name]
+    if len(models) != 1:
+        raise BadInput(f"--select: {name!r} is not one model of this project")
+    model = models[0]
+    config = model.get("config") or {}
+    relation = Relation(str(model["schema"]), str(model.get("alias") or model["name"]))
+    event_time = config.get("event_time")
+    if config.get("materialized") == "incremental" and config.get("incremental_strategy") == "microbatch":
+        return Target(model["unique_id"], name, relation, "microbatch", event_time)
+    code = (context.project.project_dir / model["original_file_path"]).read_text()
+    if "incremental_window" not in code:
+        raise BadInput(f"--select: model {name} uses neither steward.incremental_window nor dbt microbatch; "
+                       "backfill needs one of them to bound a batch")
+    if config.get("materialized") != "incremental":
+        raise BadInput(f"--select: model {name} is materialized as {config.get('materialized')}, not incremental")
+    if not event_time:
+        raise BadInput(f"--select: model {name} has no event_time config; set config(event_time='<column>') "
+                       "to the column its incremental_window filters on")
+    validation.identifier(event_time, f"model {name} event_time")
+    return Target(model["unique_id"], name, relation, "window", event_time)
+
+
+def batch_args(target: Target, batch: Batch) -> list[str]:
+    if target.mode == "microbatch":
+        return ["--select", target.name, "--event-time-start", batch.start.strftime("%Y-%m-%dT%H:%M:%S"),
+                "--event-time-end", batch.end.strftime("%Y-%m-%dT%H:%M:%S")]
+    window = {"steward_window_start": _iso(batch.start), "steward_window_end": _iso(batch.end)}
+    return ["--select", target.name, "--vars", json.dumps(window)]
+
+
+# -- checkpoints -------------------------------------------------------------------------------------
+class LocalCheckpoints:
+    """target/steward/backfills/<id>.jsonl, appended and fsynced line by line."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+
+    def write(self, checkpoint: Checkpoint) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        with (self.directory / f"{checkpoint.backfill_id}.jsonl").open("a") as handle:
+            handle.write(json.dumps(asdict(checkpoint), sort_keys=True) + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+
+    def read(self) -> list[Checkpoint]:
+        found: list[Checkpoint] = []
+        for path in sorted(self.directory.glob("*.jsonl")) if self.directory.is_dir() else []:
+            for line in path.read_text().splitlines():
+                try:
+                    found.append(Checkpoint(**json.loads(line)))
+                except (ValueError, TypeError):
+                    continue  # a line torn by a kill mid-write
+        return found
+
+
+class WarehouseCheckpoints:
+    """steward_backfill_batches in the rollback schema: survives a lost machine."""
+
+    def __init__(self, warehouse: Warehouse, schema: str) -> None:
+        self.warehouse = warehouse
+        self.schema = schema
+        self.table = f"{warehouse.quote(schema)}.{warehouse.quote('steward_backfill_batches')}"
+
+    def ensure(self) -> None:
+        self.warehouse.ensure_schema(self.schema)
+        self.warehouse.execute(
+            f"create table if not exists {self.table} (backfill_id varchar(64) not null, "
+            "target varchar(256) not null, model varchar(256) not null, backfill_window varchar(128) not null, "
+            "event varchar(32) not null, batch_start varchar(40), recorded_at varchar(40) not null, detail text)")
+
+    def write(self, checkpoint: Checkpoint) -> None:
+        p = self.warehouse.param
+        self.warehouse.execute(
+            f"insert into {self.table} values ({p}, {p}, {p}, {p}, {p}, {p}, {p}, {p})",
+            (checkpoint.backfill_id, checkpoint.target, checkpoint.model, checkpoint.window, checkpoint.event,
+             checkpoint.batch_start, checkpoint.recorded_at, checkpoint.detail))
+
+    def read(self) -> list[Checkpoint]:
+        rows = self.warehouse.query(
+            "select backfill_id, target, model, backfill_window, event, batch_start, recorded_at, detail "
+            f"from {self.table}")
+        return [Checkpoint(*row) for row in rows]
+
+
+class Checkpoints:
+    """Local first, then the warehouse; reads trust either."""
+
+    def __init__(self, context: Context, backfill_id: str, model: str, window: str) -> None:
+        self.context = context
+        self.local = LocalCheckpoints(context.project.target_path / "steward" / "backfills")
+        self.base = Checkpoint(backfill_id, context.project.target_name, model, window, "started")
+
+    def write(self, event: str, batch: Batch | None = None, detail: str | None = None) -> None:
+        checkpoint = Checkpoint(self.base.backfill_id, self.base.target, self.base.model, self.base.window, event,
+                                _iso(batch.start) if batch else None,
+                                datetime.now(timezone.utc).isoformat(timespec="seconds"), detail)
+        self.local.write(checkpoint)
+        with opened(self.context.project.connection) as warehouse:
+            remote = WarehouseCheckpoints(warehouse, self.context.policy.rollback_schema)
+            remote.ensure()
+            remote.write(checkpoint)
+
+
+def all_checkpoints(context: Context, warehouse: Warehouse) -> list[Checkpoint]:
+    remote = WarehouseCheckpoints(warehouse, context.policy.rollback_schema)
+    remote.ensure()
+    local = LocalCheckpoints(context.project.target_path / "steward" / "backfills").read()
+    target = context.project.target_name
+    return [c for c in [*local, *remote.read()] if c.target == target]
+
+
+def unfinished_backfill(checkpoints: list[Checkpoint], model: str, window: str) -> str | None:
+    """The latest backfill of this model and window that never finished."""
+    finished = {c.backfill_id for c in checkpoints if c.event == "finished"}
+    started = sorted((c.recorded_at, c.backfill_id) for c in checkpoints
+                     if c.model == model and c.window == window and c.event == "started"
+                     and c.backfill_id not in finished)
+    return started[-1][1] if started else None
+
+
+def done_batches(checkpoints: list[Checkpoint], backfill_id: str) -> set[str]:
+    return {c.batch_start for c in checkpoints
+            if c.backfill_id == backfill_id and c.event == "batch_done" and c.batch_start}
+
+
+# -- running -----------------------------------------------------------------------------------------
+def backfill(context: Context, options: BackfillOptions, invoker: DbtInvoker,
+             echo: Callable[[str], None] = lambda line: None) -> BackfillResult:
+    """Run (or with dry_run, plan) a checkpointed backfill; StewardError on failure (see errors.EXIT_CODES)."""
+    start, end = validate(options)
+    window = f"{_iso(start)}/{_iso(end)}/{options.batch_size}"
+    planned = batches(start, end, options.batch_size)
+    now = datetime.now(timezone.utc)
+    backfill_id = new_deploy_id(now)
+    holder = LockHolder(backfill_id, socket.gethostname(), os.getpid(), now.isoformat(timespec="seconds"),
+                        (now + context.policy.lock_lease).isoformat(timespec="seconds"))
+    ledger = Ledger(context)
+    with DeployLock(context.project, holder, context.policy.rollback_schema):
+        invoker.ensure_packages()
+        target = resolve_target(context, invoker, options.select)
+        with opened(context.project.connection) as warehouse:
+            unfinished = ledger.unfinished(warehouse)
+            if unfinished:
+                raise RecoveryRequired(f"deploy {unfinished[0].deploy_id} was interrupted in state "
+                                       f"{unfinished[0].state}; run: {recovery_command(context)}")
+            checkpoints = all_checkpoints(context, warehouse)
+        previous = unfinished_backfill(checkpoints, target.name, window)
+        if options.resume and previous is None:
+            raise BadInput(f"--resume: no unfinished backfill of {target.name} over {options.start} .. "
+                           f"{options.end} by {options.batch_size} on target {context.project.target_name}")
+        if previous and not options.resume:
+            echo(f"note: backfill {previous} of the same window did not finish; this one runs every batch "
+                 "(--resume continues it instead)")
+        if options.resume and previous:
+            backfill_id = previous
+        done = done_batches(checkpoints, backfill_id) if options.resume else set()
+        result = BackfillResult(backfill_id, target, planned, resumed=options.resume)
+        result.skipped = [batch for batch in planned if _iso(batch.start) in done]
+        if options.dry_run:
+            return result
+        journal = Checkpoints(context, backfill_id, target.name, window)
+        record = _start(context, ledger, journal, result, options)
+        for batch in planned:
+            label = f"backfill {target.name}: batch {batch.number}/{len(planned)} {batch.describe()}"
+            if batch in result.skipped:
+                echo(f"{label} already done; skipped")
+                continue
+            began = time.monotonic()
+            outcome = _run_batch(context, invoker, journal, target, batch)
+            if not outcome.success:
+                failure = outcome.error or ", ".join(f"{n.name} {n.status}" for n in outcome.failed_nodes)
+                journal.write("batch_failed", batch, failure)
+                with opened(context.project.connection) as warehouse:
+                    ledger.write(record.advanced("failed", f"batch {batch.describe()}: {failure}"), warehouse)
+                raise DbtFailed(
+                    f"backfill {backfill_id}: batch {batch.describe()} failed ({failure}); "
+                    f"{len(result.ran) + len(result.skipped)} of {len(planned)} batch(es) done and kept; "
+                    f"fix the cause and continue with --resume, or undo the whole backfill: "
+                    f"steward rollback --deploy-id {backfill_id} --target {context.project.target_name}")
+            journal.write("batch_done", batch)
+            result.ran.append(batch)
+            tests = [n for n in outcome.nodes if n.resource_type in ("test", "unit_test")]
+            echo(f"{label} done in {time.monotonic() - began:.1f}s; tests {len(tests)}/{len(tests)} passed")
+        journal.write("finished")
+        with opened(context.project.connection) as warehouse:
+            ledger.write(record.advanced("succeeded", f"backfill {window}"), warehouse)
+    return result
+
+
+def _start(context: Context, ledger: Ledger, journal: Checkpoints, result: BackfillResult,
+           options: BackfillOptions) -> DeployRecord:
+    """Journal the start; before the first batch of a new backfill, make its rollback point."""
+    journal.write("started", detail="resumed" if result.resumed else None)
+    git = context.environment.git
+    record = ledger.records(None).get(result.backfill_id) or DeployRecord(
+        deploy_id=result.backfill_id, project=context.project.name, target=context.project.target_name,
+        tier=context.tier, adapter=context.project.adapter_type, host=socket.gethostname(), pid=os.getpid(),
+        user=getpass.getuser(), started_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        keep_until=(datetime.now(timezone.utc) + context.policy.rollback_retention).isoformat(timespec="seconds"),
+        git_branch=git.branch, git_sha=git.sha, selection=options.select,
+        # A failed backfill is left as built for --resume, so it is never an unfinished deploy to recover.
+        auto_rollback=False, relations=(str(result.target.relation),),
+    ).advanced("planned", f"backfill of {result.target.name}")
+    with opened(context.project.connection) as warehouse:
+        store = RollbackStore(warehouse, context.policy.rollback_schema)
+        store.ensure()
+        if not store.entries(result.backfill_id):
+            store.create(result.backfill_id, [result.target.relation])
+        return ledger.write(record, warehouse)
+
+
+def _run_batch(context: Context, invoker: DbtInvoker, journal: Checkpoints, target: Target,
+               batch: Batch) -> DbtOutcome:
+    journal.write("batch_started", batch)
+    if target.mode == "window":
+        with opened(context.project.connection) as warehouse:
+            _delete_window(warehouse, target, batch)
+    # The runner's connection is closed while dbt builds: DuckDB admits one writer.
+    try:
+        return invoker.invoke(["build"], batch_args(target, batch))
+    except Exception as exc:
+        return DbtOutcome(command="build", success=False, error=f"dbt raised: {exc!r}")
+
+
+def _delete_window(warehouse: Warehouse, target: Target, batch: Batch) -> None:
+    """The delete half of the batch's delete+insert; the build inserts the window again."""
+    if warehouse.relation_kind(target.relation) != "table" or target.event_time is None:
+        return
+    p = warehouse.param
+    column = warehouse.quote(target.event_time)
+    warehouse.execute(f"delete from {warehouse.qualified(target.relation)} where {column} >= cast({p} as timestamp) "
+                      f"and {column} < cast({p} as timestamp)", (_iso(batch.start), _iso(batch.end)))
+
+
+def describe_plan(result: BackfillResult) -> Iterator[str]:
+    target = result.target
+    yield (f"Backfill {target.name} ({target.mode}) -> {target.relation}: {len(result.batches)} batch(es), "
+           f"{len(result.skipped)} already done")
+    for batch in result.batches:
+        yield f"  {batch.number:>3} {batch.describe()}{'  done' if batch in result.skipped else ''}"
+
+
+def to_json(result: BackfillResult) -> dict[str, Any]:
+    return {"backfill_id": result.backfill_id, "model": result.target.name, "mode": result.target.mode,
+            "relation": str(result.target.relation), "resumed": result.resumed,
+            "batches": [batch.describe() for batch in result.batches],
+            "skipped": [batch.describe() for batch in result.skipped],
+            "ran": [batch.describe() for batch in result.ran]}
