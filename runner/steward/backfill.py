@@ -145,9 +145,10 @@ def validate(options: BackfillOptions) -> tuple[datetime, datetime]:
 
 
 # -- the model ---------------------------------------------------------------------------------------
-def resolve_target(context: Context, invoker: DbtInvoker, name: str) -> Target:
+def resolve_target(context: Context, invoker: DbtInvoker, name: str, manifest: Any = None) -> Target:
     listed = invoker.list_nodes(["--select", name, "--resource-type", "model"],
-                                keys=("unique_id", "name", "schema", "alias", "config", "original_file_path"))
+                                keys=("unique_id", "name", "schema", "alias", "config", "original_file_path"),
+                                manifest=manifest)
     models = [item for item in listed if item["name"] == name]
     if len(models) != 1:
         raise BadInput(f"--select: {name!r} is not one model of this project")
@@ -287,7 +288,10 @@ def backfill(context: Context, options: BackfillOptions, invoker: DbtInvoker,
     ledger = Ledger(context)
     with DeployLock(context.project, holder, context.policy.rollback_schema):
         invoker.ensure_packages()
-        target = resolve_target(context, invoker, options.select)
+        # One parse for the whole backfill: the window reaches the models through vars read when
+        # they compile, so every batch builds from this manifest instead of parsing again.
+        manifest = invoker.parse()
+        target = resolve_target(context, invoker, options.select, manifest)
         with opened(context.project.connection) as warehouse:
             unfinished = ledger.unfinished(warehouse)
             if unfinished:
@@ -316,7 +320,7 @@ def backfill(context: Context, options: BackfillOptions, invoker: DbtInvoker,
                 echo(f"{label} already done; skipped")
                 continue
             began = time.monotonic()
-            outcome = _run_batch(context, invoker, journal, target, batch)
+            outcome = _run_batch(context, invoker, journal, target, batch, manifest)
             if not outcome.success:
                 failure = outcome.error or ", ".join(f"{n.name} {n.status}" for n in outcome.failed_nodes)
                 journal.write("batch_failed", batch, failure)
@@ -360,14 +364,14 @@ def _start(context: Context, ledger: Ledger, journal: Checkpoints, result: Backf
 
 
 def _run_batch(context: Context, invoker: DbtInvoker, journal: Checkpoints, target: Target,
-               batch: Batch) -> DbtOutcome:
+               batch: Batch, manifest: Any) -> DbtOutcome:
     journal.write("batch_started", batch)
     if target.mode == "window":
         with opened(context.project.connection) as warehouse:
             _delete_window(warehouse, target, batch)
     # The runner's connection is closed while dbt builds: DuckDB admits one writer.
     try:
-        return invoker.invoke(["build"], batch_args(target, batch))
+        return invoker.invoke(["build"], batch_args(target, batch), manifest=manifest)
     except Exception as exc:
         return DbtOutcome(command="build", success=False, error=f"dbt raised: {exc!r}")
 
