@@ -12,10 +12,11 @@ one view outside the deploy on the first prod table, then time what a blue-green
 
 and, for the in-place deploy's cost of the same K tables, `RollbackStore.create` (copy + checksum of every table,
 taken before an in-place build). After each rollback the published tables are put back in stage (PostgreSQL: a
-move; DuckDB: its stage still holds them), so each sample publishes the same data without a rebuild.
+move; DuckDB: its stage still holds them), so each sample publishes the same data without a rebuild. Both sizes are
+built first and their cycles interleaved, alternating which goes first, so both see the same load and caches.
 
     .venv/bin/python bench/blue_green.py [--adapter duckdb|postgres|both] [--tables 10]
-        [--small-rows 10_000] [--large-rows 10_000_000] [--repeats 5] [--no-in-place]
+        [--small-rows 10_000] [--large-rows 10_000_000] [--repeats 9] [--no-in-place]
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ from _common import (
 )
 from _common import adapters as chosen_adapters
 
-from steward.bluegreen import STAGE_SUFFIX, Staged, measure_prod, publish
+from steward.bluegreen import STAGE_SUFFIX, Before, Staged, measure_prod, publish
 
 TARGET_RATIO = 1.5
 TARGET_SECONDS = 5.0
@@ -64,9 +65,29 @@ def reset(wh: Warehouse, store: RollbackStore, point: str, staged: list[Staged])
         wh.execute(f"delete from {store.table} where deploy_id = {wh.param}", (point,))
 
 
+def cycle(wh: Warehouse, store: RollbackStore, staged: list[Staged], before: dict[Relation, Before],
+          verify: bool) -> tuple[float, float, float | None]:
+    """One publish and its rollback (and, once per size, the rollback's verification); then reset."""
+    point = deploy_id()
+    published, entries = timed(partial(publish, wh, store, point, staged, before))
+    if wh.scalar(f"select label from {wh.qualified(staged[-1].prod)} where id = 1") != "item-2":
+        raise RuntimeError(f"publish {point} did not put the stage in prod")
+    rolled_back, restored = timed(partial(store.restore, point))
+    if len(restored) != len(entries):
+        raise RuntimeError(f"rollback of {point} restored {len(restored)} of {len(entries)}")
+    verified = None
+    if verify:
+        verified, mismatches = timed(partial(store.verify, store.entries(point)))
+        if mismatches:
+            raise RuntimeError(f"rollback of {point} does not verify: {[m.describe() for m in mismatches]}")
+    reset(wh, store, point, staged)
+    return published, rolled_back, verified
+
+
 def measure(adapter: str, tables: int, sizes: list[tuple[str, int]], repeats: int,
             in_place: bool) -> list[dict[str, Any]]:
-    results = []
+    """Both sizes are built first; their publish/rollback cycles are then interleaved (alternating which size
+    goes first), so both see the same load and caches."""
     with sandbox(f"bluegreen_{adapter}") as (prefix, directory):
         schema, rollback_schema = f"{prefix}_data", f"{prefix}_rollback"
         stage_schema, consumers = f"{schema}{STAGE_SUFFIX}", f"{prefix}_consumers"
@@ -75,55 +96,47 @@ def measure(adapter: str, tables: int, sizes: list[tuple[str, int]], repeats: in
                 wh.ensure_schema(name)
             store = RollbackStore(wh, rollback_schema)
             store.ensure()
+            runs: dict[str, dict[str, Any]] = {}
             for label, rows in sizes:
                 staged = [Staged(f"model.bench.{label}_{k}", Relation(schema, f"{label}_{k}"),
                                  Relation(stage_schema, f"{label}_{k}"), "table") for k in range(1, tables + 1)]
-
-                def build(staged: list[Staged] = staged, rows: int = rows) -> None:
-                    for item in staged:
-                        create_table(wh, item.prod, rows)
-                        create_table(wh, item.stage, rows, variant=1)
-
-                built, _ = timed(build)
-                view = Relation(consumers, f"{label}_view")
-                wh.create_view(view, f"select id, amount from {wh.qualified(staged[0].prod)} where id % 10 = 0")
+                built = 0.0
+                for item in staged:
+                    seconds, _ = timed(partial(create_table, wh, item.prod, rows))
+                    more, _ = timed(partial(create_table, wh, item.stage, rows, variant=1))
+                    built += seconds + more
+                wh.create_view(Relation(consumers, f"{label}_view"),
+                               f"select id, amount from {wh.qualified(staged[0].prod)} where id % 10 = 0")
                 size = relation_size(wh, staged[0].prod)
-                print(f"[{adapter}] {label}: built {tables} prod + {tables} stage tables x {rows:,} rows in "
-                      f"{built:.2f} s (each table {size})", flush=True)
                 measured, before = timed(partial(measure_prod, wh, [item.prod for item in staged]))
-                publishes, restores, verify = [], [], None
-                for n in range(repeats):
-                    point = deploy_id()
-                    seconds, entries = timed(partial(publish, wh, store, point, staged, before))
-                    publishes.append(seconds)
-                    if wh.scalar(f"select label from {wh.qualified(staged[-1].prod)} where id = 1") != "item-2":
-                        raise RuntimeError(f"publish {point} did not put the stage in prod")
-                    seconds, restored = timed(partial(store.restore, point))
-                    restores.append(seconds)
-                    if len(restored) != len(entries):
-                        raise RuntimeError(f"rollback of {point} restored {len(restored)} of {len(entries)}")
-                    if n == 0:
-                        verify, mismatches = timed(partial(store.verify, store.entries(point)))
-                        if mismatches:
-                            raise RuntimeError(f"rollback of {point} does not verify: "
-                                               f"{[m.describe() for m in mismatches]}")
-                    reset(wh, store, point, staged)
-                    print(f"[{adapter}] {label} #{n + 1}: publish {publishes[-1]:.3f} s, rollback "
-                          f"{restores[-1]:.3f} s", flush=True)
-                snapshot = None
+                print(f"[{adapter}] {label}: built {tables} prod + {tables} stage tables x {rows:,} rows in "
+                      f"{built:.2f} s (each table {size}); measured prod in {measured:.2f} s", flush=True)
+                runs[label] = {"adapter": adapter, "size": label, "rows": rows, "tables": tables, "built": built,
+                               "table_size": size, "measure": measured, "publish": [], "rollback": [],
+                               "verify": None, "in_place": None, "staged": staged, "before": before}
+            for n in range(repeats):
+                order = list(runs) if n % 2 == 0 else list(reversed(runs))
+                for label in order:
+                    run = runs[label]
+                    published, rolled_back, verified = cycle(wh, store, run["staged"], run["before"], verify=n == 0)
+                    run["publish"].append(published)
+                    run["rollback"].append(rolled_back)
+                    if verified is not None:
+                        run["verify"] = verified
+                    print(f"[{adapter}] {label} #{n + 1}: publish {published:.3f} s, rollback {rolled_back:.3f} s",
+                          flush=True)
+            for run in runs.values():
                 if in_place:
                     point = deploy_id()
-                    snapshot, _ = timed(partial(store.create, point, [item.prod for item in staged]))
+                    run["in_place"], _ = timed(partial(store.create, point, [item.prod for item in run["staged"]]))
                     store.drop(point)
-                    print(f"[{adapter}] {label}: in-place rollback point {snapshot:.3f} s", flush=True)
-                wh.drop(view, "view")
-                for item in staged:
+                    print(f"[{adapter}] {run['size']}: in-place rollback point {run['in_place']:.3f} s", flush=True)
+                wh.drop(Relation(consumers, f"{run['size']}_view"), "view")
+                for item in run.pop("staged"):
                     wh.drop(item.prod, "table")
                     wh.drop(item.stage, "table")
-                results.append({"adapter": adapter, "size": label, "rows": rows, "tables": tables, "built": built,
-                                "table_size": size, "measure": measured, "publish": publishes,
-                                "rollback": restores, "verify": verify, "in_place": snapshot})
-    return results
+                run.pop("before")
+            return list(runs.values())
 
 
 def main() -> None:
@@ -132,7 +145,7 @@ def main() -> None:
     cli.add_argument("--tables", type=int, default=10, help="relations published (K)")
     cli.add_argument("--small-rows", type=rows_arg, default=10_000, help="rows per table, SMALL")
     cli.add_argument("--large-rows", type=rows_arg, default=10_000_000, help="rows per table, LARGE")
-    cli.add_argument("--repeats", type=int, default=5, help="publish + rollback cycles timed per size")
+    cli.add_argument("--repeats", type=int, default=9, help="publish + rollback cycles timed per size")
     cli.add_argument("--no-in-place", dest="in_place", action="store_false",
                      help="skip timing the in-place rollback point (a copy of every table)")
     options = cli.parse_args()

@@ -93,8 +93,9 @@ def test_a_failing_test_leaves_prod_untouched_and_the_stage_kept_or_dropped(shop
         assert stage_schemas(shop) == [stage]
         # The rejected build's incremental fct_orders started from prod's rows.
         assert fingerprint(shop, "fct_orders", schema=stage) == orders
-        latest = list_deploys(api_context(shop))[0].record
-        assert latest.state == "rejected"
+        listing = list_deploys(api_context(shop))[0]
+        latest = listing.record
+        assert latest.state == "rejected" and listing.rollback_point == "none"
         assert [state for state, _ in latest.history] == ["planned", "locked", "staging", "rejected"]
 
         with pytest.raises(DbtFailed, match="stage dropped"):
