@@ -118,15 +118,22 @@ def check_command(context: Context, select: str | None, exclude: str | None, as_
 @click.option("--allow-breaking", is_flag=True, help="Deploy to prod even with breaking changes.")
 @click.option("--changed-only", is_flag=True,
               help="Build only what changed since the kept state, and its children (state:modified+, deferred).")
+@click.option("--strategy", default=None, metavar="in-place|blue-green",
+              help="in-place: build over prod, restore on failure. blue-green: build and test in stage "
+                   "schemas, publish in one transaction [policy deploy.strategy; default in-place].")
+@click.option("--keep-stage", is_flag=True, help="Blue-green: keep the stage schemas of a rejected deploy.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 def deploy_command(context: Context, select: str | None, exclude: str | None, vars_: str | None,
                    full_refresh: bool, dry_run: bool, no_rollback: bool, yes: bool,
-                   override_reason: str | None, allow_breaking: bool, changed_only: bool, as_json: bool) -> None:
-    """Preflight, lock, rollback point, dbt build; on failure restore everything and verify."""
+                   override_reason: str | None, allow_breaking: bool, changed_only: bool, strategy: str | None,
+                   keep_stage: bool, as_json: bool) -> None:
+    """Preflight, lock, rollback point, dbt build; on failure restore everything and verify.
+
+    With --strategy blue-green: build and test in stage schemas; publish only if everything passed."""
     options = DeployOptions(select=select, exclude=exclude, vars=vars_, full_refresh=full_refresh,
                             dry_run=dry_run, auto_rollback=not no_rollback, yes=yes,
                             override_reason=override_reason, allow_breaking=allow_breaking,
-                            changed_only=changed_only)
+                            changed_only=changed_only, strategy=strategy, keep_stage=keep_stage)
     progress = Progress(sys.stderr, live=sys.stderr.isatty() and not context.environment.in_ci,
                         secrets=context.project.connection.secrets)
     invoker = DbtInvoker(context.project, quiet=True, callbacks=() if as_json or dry_run else [progress])
@@ -301,6 +308,7 @@ def _deploy_json(result: DeployResult) -> dict[str, Any]:
     return {
         "deploy_id": result.deploy_id,
         "status": "dry-run" if result.outcome is None and result.record.state == "planned" else result.status,
+        "strategy": result.record.strategy,
         "plan": [{"unique_id": n.unique_id, "materialized": n.materialized,
                   "relation": str(n.relation) if n.relation else None} for n in result.plan.nodes],
         "tests": list(result.plan.tests),

@@ -11,7 +11,7 @@ import os
 import secrets as token_source
 import socket
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -23,6 +23,7 @@ from steward.invocation import DbtInvoker, DbtOutcome
 from steward.journal import DeployRecord, LocalJournal, WarehouseJournal, merge
 from steward.lock import DeployLock, LockHolder
 from steward.plan import Plan, make_plan
+from steward.policy import STRATEGIES
 from steward.reports.for_deploy import write_reports
 from steward.rollback import Mismatch, RollbackEntry, RollbackStore
 from steward.safety import Check, branch_checks, confirm_prod, enforce
@@ -42,6 +43,8 @@ class DeployOptions:
     allow_breaking: bool = False
     changed_only: bool = False  # build state:modified+ of the kept state, deferring to it
     state: Path | None = None  # set from the target's kept state when changed_only
+    strategy: str | None = None  # in-place or blue-green; None: the policy's deploy.strategy
+    keep_stage: bool = False  # blue-green: keep the stage schemas of a rejected deploy for inspection
 
 
 @dataclass
@@ -122,6 +125,12 @@ def validate_options(options: DeployOptions) -> None:
     validation.cli_vars(options.vars)
     if options.override_reason is not None and not options.override_reason.strip():
         raise validation.BadInput("--override-safety: give the reason, e.g. --override-safety \"hotfix INC-123\"")
+    if options.strategy is not None and options.strategy not in STRATEGIES:
+        raise validation.BadInput(f"--strategy: must be one of {', '.join(STRATEGIES)}, got {options.strategy!r}")
+
+
+def strategy_of(context: Context, options: DeployOptions) -> str:
+    return options.strategy or context.policy.deploy_strategy
 
 
 def new_record(context: Context, options: DeployOptions, plan: Plan | None, now: datetime) -> DeployRecord:
@@ -135,6 +144,7 @@ def new_record(context: Context, options: DeployOptions, plan: Plan | None, now:
         full_refresh=options.full_refresh, auto_rollback=options.auto_rollback,
         override_reason=options.override_reason,
         relations=tuple(str(r) for r in plan.relations) if plan else (),
+        strategy=strategy_of(context, options),
     )
     return record.advanced("planned")
 
@@ -185,8 +195,10 @@ def deploy(context: Context, options: DeployOptions, invoker: DbtInvoker,
     record = ledger.write(new_record(context, options, None, now), None)
     holder = LockHolder(record.deploy_id, record.host, record.pid, record.started_at,
                         (now + context.policy.lock_lease).isoformat(timespec="seconds"))
-    # The lock comes before dbt parses anything, so a contender is turned away at once.
-    with DeployLock(context.project, holder, schema), recording(context, record):
+    blue_green = strategy_of(context, options) == "blue-green"
+    # The lock comes before dbt parses anything, so a contender is turned away at once. A blue-green
+    # stage build is not recorded: its audit tables would be staged, and dropped with the stage.
+    with DeployLock(context.project, holder, schema), (nullcontext() if blue_green else recording(context, record)):
         invoker.ensure_packages()
         # One parse serves the plan and the build.
         manifest = invoker.parse(vars_args(options))
@@ -194,14 +206,12 @@ def deploy(context: Context, options: DeployOptions, invoker: DbtInvoker,
         warnings += changes.gate(context, invoker, shipped(options, plan), options.allow_breaking)
         record = replace(record, relations=tuple(str(r) for r in plan.relations))
         result = DeployResult(record=record, plan=plan, warnings=warnings, checks=checks)
+        if blue_green:
+            from steward import bluegreen
+
+            return bluegreen.deploy(context, options, invoker, ledger, record, manifest, result)
         with opened(context.project.connection) as warehouse:
-            WarehouseJournal(warehouse, schema).ensure()
-            unfinished = ledger.unfinished(warehouse, excluding=record.deploy_id)
-            if unfinished:
-                raise RecoveryRequired(
-                    f"deploy {unfinished[0].deploy_id} was interrupted in state {unfinished[0].state}; "
-                    f"run: {recovery_command(context)}")
-            record = ledger.write(record.advanced("locked"), warehouse)
+            record = admit(context, ledger, warehouse, record)
             store = RollbackStore(warehouse, schema)
             store.ensure()
             result.rollback_point = store.create(record.deploy_id, plan.relations)
@@ -239,6 +249,17 @@ def deploy(context: Context, options: DeployOptions, invoker: DbtInvoker,
             result.report_dir = write_reports(context, result, warehouse)
     raise DbtFailed(f"deploy {record.deploy_id} failed ({failure}); restored {len(result.restored)} relation(s), "
                     f"counts and checksums verified; report: {result.report_dir}")
+
+
+def admit(context: Context, ledger: Ledger, warehouse: Warehouse, record: DeployRecord) -> DeployRecord:
+    """Refuse while an earlier deploy is unfinished; otherwise journal the deploy as holding the lock."""
+    WarehouseJournal(warehouse, context.policy.rollback_schema).ensure()
+    unfinished = ledger.unfinished(warehouse, excluding=record.deploy_id)
+    if unfinished:
+        raise RecoveryRequired(
+            f"deploy {unfinished[0].deploy_id} was interrupted in state {unfinished[0].state}; "
+            f"run: {recovery_command(context)}")
+    return ledger.write(record.advanced("locked"), warehouse)
 
 
 def changed_only(context: Context, options: DeployOptions) -> DeployOptions:

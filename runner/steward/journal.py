@@ -15,9 +15,12 @@ from typing import Any
 
 from steward.warehouse import Warehouse
 
-STATES = ("planned", "locked", "snapshotted", "building", "succeeded", "failed", "rolled_back", "rollback_failed")
+# In-place: planned -> locked -> snapshotted -> building -> succeeded | failed -> rolled_back | rollback_failed.
+# Blue-green: planned -> locked -> staging -> publishing -> succeeded, or staging -> rejected (prod untouched).
+STATES = ("planned", "locked", "snapshotted", "building", "staging", "publishing", "succeeded", "failed", "rejected",
+          "rolled_back", "rollback_failed")
 # A deploy in one of these states was interrupted, or its rollback did not finish.
-UNFINISHED = frozenset({"locked", "snapshotted", "building", "failed", "rollback_failed"})
+UNFINISHED = frozenset({"locked", "snapshotted", "building", "staging", "publishing", "failed", "rollback_failed"})
 
 
 @dataclass(frozen=True)
@@ -42,6 +45,7 @@ class DeployRecord:
     auto_rollback: bool = True
     override_reason: str | None = None
     relations: tuple[str, ...] = ()
+    strategy: str = "in-place"
     detail: str | None = None
     history: tuple[tuple[str, str], ...] = field(default=())
 

@@ -101,7 +101,8 @@ def list_deploys(context: Context) -> list[DeployListing]:
                 continue
             entries = store.entries(record.deploy_id)
             if not entries:
-                point = "pruned" if record.state not in ("locked",) else "none"
+                # A rejected blue-green deploy published nothing, so it never had a point.
+                point = "pruned" if record.state not in ("locked", "staging", "rejected") else "none"
             elif all(e.restored_at for e in entries):
                 point = "restored"
             else:

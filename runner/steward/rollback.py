@@ -118,6 +118,10 @@ class RollbackStore:
         return RollbackEntry(deploy_id, seq, relation, "table", external, copy=copy,
                              row_count=count, checksum=checksum)
 
+    def save(self, entry: RollbackEntry) -> None:
+        """Record an entry made elsewhere (a blue-green publish moves prod aside itself)."""
+        self._save(entry)
+
     def _save(self, entry: RollbackEntry) -> None:
         p = self.warehouse.param
         self.warehouse.execute(f"insert into {self.table} values ({p}, {p}, {p}, {p}, {p})",

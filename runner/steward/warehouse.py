@@ -120,6 +120,25 @@ class Warehouse:
     def can_move_across_schemas(self) -> bool:
         return False
 
+    def drop_schema(self, schema: str) -> None:
+        self.execute(f"drop schema if exists {self.quote(schema)} cascade")
+
+    def lock_for_swap(self, relations: Sequence[Relation]) -> None:
+        """Take the locks a swap needs up front, where the adapter has table locks."""
+
+    def adopt_table(self, source: Relation, destination: Relation) -> None:
+        """Make `source`'s table `destination`: a move where the adapter can move across schemas, else a copy."""
+        if source.schema == destination.schema or self.can_move_across_schemas():
+            self.move_table(source, destination)
+        else:
+            self.copy_table(source, destination)
+
+    def adopt_view(self, source: Relation, destination: Relation, renames: dict[str, str]) -> None:
+        """Make `source`'s view `destination`; `renames` maps the stage schemas its text names to prod's.
+
+        The default recreates the view from its text, with each stage schema named as its prod schema."""
+        self.create_view(destination, rename_schemas(self.view_definition(source), renames))
+
     def fingerprint(self, relation: Relation) -> tuple[int, str]:
         """Row count and an order-independent checksum: a sum of 48-bit row hashes, which cannot overflow."""
         raise NotImplementedError
@@ -221,6 +240,19 @@ class PostgresWarehouse(Warehouse):
         self.execute(f"create table {self.qualified(copy)} (like {self.qualified(source)} including all)")
         self.execute(f"insert into {self.qualified(copy)} select * from {self.qualified(source)}")
 
+    def lock_for_swap(self, relations: Sequence[Relation]) -> None:
+        # All at once, in one statement: a reader then waits for the whole swap, never for half of it.
+        if relations:
+            self.execute("set local lock_timeout = '10s'")
+            self.execute(f"lock table {', '.join(self.qualified(r) for r in relations)} in access exclusive mode")
+
+    def adopt_view(self, source: Relation, destination: Relation, renames: dict[str, str]) -> None:
+        # A PostgreSQL view is bound to its relations by OID: moved with them, it needs no new text.
+        self.execute(f"alter view {self.qualified(source)} set schema {self.quote(destination.schema)}")
+        if source.name != destination.name:
+            moved = Relation(destination.schema, source.name)
+            self.execute(f"alter view {self.qualified(moved)} rename to {self.quote(destination.name)}")
+
     def move_table(self, source: Relation, destination: Relation) -> None:
         current = source
         if source.schema != destination.schema:
@@ -255,6 +287,14 @@ class PostgresWarehouse(Warehouse):
             return [(str(n), str(t)) for n, t in self.query(self._COLUMNS_OF, ("stw_column_probe",))]
         finally:
             self.rollback()
+
+
+def rename_schemas(sql: str, renames: dict[str, str]) -> str:
+    """A view's text with every schema in `renames` named as its replacement, quoted or bare."""
+    for old, new in renames.items():
+        sql = sql.replace(Warehouse.quote(old) + ".", Warehouse.quote(new) + ".")
+        sql = re.sub(rf"(?<![\w\"]){re.escape(old)}\.", new.replace("\\", "\\\\") + ".", sql)
+    return sql
 
 
 @contextmanager

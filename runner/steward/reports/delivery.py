@@ -33,6 +33,7 @@ def closing_line(report: Report) -> str:
     restored = sum(1 for r in deploy.relations if r.restored)
     outcome = {"rolled_back": f"{restored} relation(s) restored and verified",
                "failed": "left as built (--no-rollback)",
+               "rejected": "nothing published, prod untouched (blue-green)",
                "rollback_failed": "the rollback needs attention"}.get(deploy.status, deploy.status)
     return (f"Deploy {deploy.deploy_id} to {report.target} failed after {duration(report.elapsed_seconds)}: "
             f"tests {passed}/{total} passed; {outcome}; quality score {score_text(report.scorecard.score)}; "

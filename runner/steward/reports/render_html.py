@@ -14,7 +14,8 @@ from steward.reports.model import NodeRun, Report
 
 STATUS_COLOURS = {"success": "#2e7d32", "pass": "#2e7d32", "warn": "#ef6c00", "fail": "#c62828",
                   "error": "#c62828", "runtime error": "#c62828", "skipped": "#9e9e9e", "no-op": "#78909c",
-                  "succeeded": "#2e7d32", "rolled_back": "#ef6c00", "failed": "#c62828", "rollback_failed": "#c62828"}
+                  "succeeded": "#2e7d32", "rolled_back": "#ef6c00", "failed": "#c62828", "rejected": "#c62828",
+                  "rollback_failed": "#c62828"}
 CSS = """
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:0;color:#1d2733;background:#f5f7fa}
 header{background:#1d3557;color:#fff;padding:18px 28px}header h1{margin:0 0 4px;font-size:22px}

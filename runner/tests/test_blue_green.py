@@ -1,0 +1,246 @@
+"""Blue-green deploys of examples/shop on both adapters: stage, audit, publish in one transaction, rollback.
+
+Deploys run in-process through the Python API, as in test_guarded_deploy.py; prod is compared row by row
+(harness contents) and by steward's count and checksum.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+import yaml
+from harness import pg_settings
+from test_guarded_deploy import FAILING_TEST, api_context, api_deploy
+
+from steward.bluegreen import ONE_LINE, STAGE_SUFFIX
+from steward.errors import BadInput, DbtFailed, exit_code_for
+from steward.recovery import list_deploys, rollback
+from steward.warehouse import Relation, opened
+
+BLUE_GREEN_HISTORY = ["planned", "locked", "staging", "publishing", "succeeded"]
+
+
+@pytest.fixture(scope="module")
+def shop(adapter, project_factory):
+    """examples/shop deployed once in place, so prod exists before any blue-green deploy."""
+    project = project_factory("examples/shop", adapter, "shop", label="bluegreen")
+    project.dbt("deps")
+    api_deploy(project)
+    return project
+
+
+def prod_contents(project) -> dict:
+    """Every row of every prod relation (stage schemas, rollback copies and steward's own tables left out)."""
+    return {name: rows for name, rows in project.warehouse.contents().items() if STAGE_SUFFIX not in name}
+
+
+def fingerprint(project, name: str, schema: str | None = None) -> tuple[int, str]:
+    with opened(api_context(project).project.connection) as warehouse:
+        return warehouse.fingerprint(Relation(schema or project.warehouse.schema_prefix, name))
+
+
+def stage_schemas(project) -> list[str]:
+    return [s for s in project.warehouse.schemas() if STAGE_SUFFIX in s]
+
+
+class edited:
+    """Replace a file's text for the duration of a with block (a new file is removed after)."""
+
+    def __init__(self, path, text: str) -> None:
+        self.path, self.text = path, text
+
+    def __enter__(self):
+        self.original = self.path.read_text() if self.path.exists() else None
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.path.write_text(self.text)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.original is None:
+            self.path.unlink()
+        else:
+            self.path.write_text(self.original)
+
+
+def limited(path, rows: int) -> str:
+    return path.read_text().rstrip().rstrip(";") + f"\nlimit {rows}\n"
+
+
+def test_blue_green_publishes_what_an_in_place_deploy_builds(shop):
+    api_deploy(shop)
+    in_place = prod_contents(shop)
+    result = api_deploy(shop, strategy="blue-green")
+    assert result.status == "succeeded" and result.record.strategy == "blue-green"
+    assert [state for state, _ in result.record.history] == BLUE_GREEN_HISTORY
+    assert prod_contents(shop) == in_place
+    assert stage_schemas(shop) == []
+    # Every published relation has a rollback entry holding what prod had before.
+    assert {str(e.relation) for e in result.rollback_point if not e.external} == set(result.record.relations)
+
+
+def test_a_failing_test_leaves_prod_untouched_and_the_stage_kept_or_dropped(shop):
+    before = prod_contents(shop)
+    orders = fingerprint(shop, "fct_orders")
+    with edited(shop.directory / "tests" / "fct_orders_fails.sql", FAILING_TEST):
+        with pytest.raises(DbtFailed) as kept:
+            api_deploy(shop, strategy="blue-green", keep_stage=True)
+        assert exit_code_for(kept.value) == 1
+        assert "prod is untouched" in str(kept.value) and "stage kept" in str(kept.value)
+        assert prod_contents(shop) == before and fingerprint(shop, "fct_orders") == orders
+        stage = f"{shop.warehouse.schema_prefix}{STAGE_SUFFIX}"
+        assert stage_schemas(shop) == [stage]
+        # The rejected build's incremental fct_orders started from prod's rows.
+        assert fingerprint(shop, "fct_orders", schema=stage) == orders
+        listing = list_deploys(api_context(shop))[0]
+        latest = listing.record
+        assert latest.state == "rejected" and listing.rollback_point == "none"
+        assert [state for state, _ in latest.history] == ["planned", "locked", "staging", "rejected"]
+
+        with pytest.raises(DbtFailed, match="stage dropped"):
+            api_deploy(shop, strategy="blue-green")
+    assert prod_contents(shop) == before and fingerprint(shop, "fct_orders") == orders
+    assert stage_schemas(shop) == []
+
+
+def test_unselected_refs_resolve_to_prod_and_incrementals_start_from_prod(shop):
+    schema = shop.warehouse.schema_prefix
+    orders = f"{schema}.fct_orders"
+    with opened(api_context(shop).project.connection) as warehouse:
+        columns = [name for name, _ in warehouse.columns(Relation(schema, "fct_orders"))]
+    # A row only prod has: the model would never build it, so it shows where the stage read from.
+    chosen = ", ".join("order_id + 100000" if c == "order_id" else c for c in columns)
+    shop.warehouse.execute(f"insert into {orders} ({', '.join(columns)}) select {chosen} from {orders} "
+                           f"where order_id = (select min(order_id) from {orders})")
+    prod_orders = shop.warehouse.scalar(f"select count(*) from {orders}")
+    try:
+        result = api_deploy(shop, strategy="blue-green", select="fct_daily_revenue")
+        assert [str(r) for r in result.plan.relations] == [f"{schema}.fct_daily_revenue"]
+        assert shop.warehouse.scalar(f"select sum(order_count) from {schema}.fct_daily_revenue") == prod_orders
+
+        result = api_deploy(shop, strategy="blue-green", select="fct_orders")
+        assert result.status == "succeeded"
+        assert shop.warehouse.scalar(f"select count(*) from {orders} where order_id > 100000") == 1
+        assert shop.warehouse.scalar(f"select count(*) from {orders}") == prod_orders
+    finally:
+        api_deploy(shop, select="fct_orders+", full_refresh=True)
+    assert shop.warehouse.scalar(f"select count(*) from {orders} where order_id > 100000") == 0
+
+
+def test_rollback_of_a_blue_green_deploy_is_the_reverse_swap(shop):
+    """Views, seeds and tables published from the policy's strategy, then rolled back and verified."""
+    policy = shop.directory / "steward.yml"
+    settings = yaml.safe_load(policy.read_text())
+    staging = shop.directory / "models" / "staging" / "stg_products.sql"
+    consumer = f"{shop.warehouse.schema_prefix}_consumers"
+    shop.warehouse.execute(f"create schema if not exists {consumer}")
+    shop.warehouse.execute(f"create or replace view {consumer}.products as "
+                           f"select * from {shop.warehouse.schema_prefix}.dim_products")
+    products = shop.warehouse.scalar(f"select count(*) from {consumer}.products")
+    before = prod_contents(shop)
+    with edited(policy, yaml.safe_dump({**settings, "deploy": {"strategy": "blue-green"}})), \
+            edited(staging, staging.read_text().replace("name as product_name", "upper(name) as product_name")):
+        result = api_deploy(shop, select="+stg_products+")
+    assert result.record.strategy == "blue-green" and result.status == "succeeded"
+    assert prod_contents(shop) != before
+    # The consumer's view follows the published dim_products.
+    assert shop.warehouse.scalar(f"select count(*) from {consumer}.products "
+                                 "where product_name <> upper(product_name)") == 0
+    assert shop.warehouse.scalar(f"select count(*) from {consumer}.products") == products
+
+    undone = rollback(api_context(shop), result.deploy_id)
+    assert undone.record.state == "rolled_back" and not undone.mismatches
+    assert prod_contents(shop) == before
+    assert shop.warehouse.scalar(f"select count(*) from {consumer}.products "
+                                 "where product_name <> upper(product_name)") > 0
+    shop.warehouse.execute(f"drop view {consumer}.products")
+
+
+def test_a_reader_sees_the_old_set_or_the_new_set_never_a_mix(shop):
+    if shop.adapter != "postgres":
+        pytest.skip("DuckDB admits one writing process: no reader runs beside a deploy")
+    import psycopg2
+
+    schema = shop.warehouse.schema_prefix
+    probe = (f"select (select count(*) from {schema}.fct_daily_revenue), "
+             f"(select count(*) from {schema}.dim_products)")
+    old = tuple(shop.warehouse.query(probe)[0])
+    seen: list[tuple] = []
+    errors: list[str] = []
+    stop = threading.Event()
+
+    def read() -> None:
+        connection = psycopg2.connect(**pg_settings())
+        connection.autocommit = True
+        with connection.cursor() as cursor:
+            while not stop.is_set():
+                try:
+                    cursor.execute(probe)
+                    seen.append(tuple(cursor.fetchone()))
+                except psycopg2.Error as exc:  # a deadlock broken against the reader: read again
+                    errors.append(exc.pgcode)
+        connection.close()
+
+    revenue = shop.directory / "models" / "marts" / "fct_daily_revenue.sql"
+    products = shop.directory / "models" / "marts" / "dim_products.sql"
+    reader = threading.Thread(target=read)
+    reader.start()
+    try:
+        with edited(revenue, limited(revenue, 2)), edited(products, limited(products, 2)):
+            result = api_deploy(shop, strategy="blue-green", select="fct_daily_revenue dim_products")
+        time.sleep(0.3)
+    finally:
+        stop.set()
+        reader.join()
+    new = (2, 2)
+    assert result.status == "succeeded" and old != new
+    assert set(seen) <= {old, new}, f"mixed reads: {set(seen) - {old, new}}"
+    assert old in seen and new in seen and len(seen) > 20
+    assert set(errors) <= {"40P01"}
+    rollback(api_context(shop), result.deploy_id)
+    assert tuple(shop.warehouse.query(probe)[0]) == old
+
+
+GENERATE_SCHEMA_NAME = """{% macro generate_schema_name(custom_schema_name, node) -%}
+    LINE
+    {%- if custom_schema_name is none -%}{{ target.schema }}{%- else -%}{{ custom_schema_name | trim }}{%- endif -%}
+{%- endmacro %}
+"""
+
+
+def test_a_project_with_its_own_generate_schema_name_adds_one_line(adapter, project_factory):
+    """A generate_schema_name that uses custom schemas as they are: refused until it has the line, then staged."""
+    project = project_factory("examples/shop", adapter, "shop", label="own_schema_names")
+    marts = f"{project.warehouse.schema_prefix}_marts"
+    settings_file = project.directory / "dbt_project.yml"
+    settings = yaml.safe_load(settings_file.read_text())
+    settings["models"]["shop"]["marts"]["+schema"] = marts
+    settings_file.write_text(yaml.safe_dump(settings, sort_keys=False))
+    macro = project.directory / "macros" / "generate_schema_name.sql"
+    macro.write_text(GENERATE_SCHEMA_NAME.replace("LINE", ""))
+    project.dbt("deps")
+    api_deploy(project)
+    in_place = prod_contents(project)
+    assert f"{marts}.fct_orders" in in_place
+
+    with pytest.raises(BadInput) as refused:
+        api_deploy(project, strategy="blue-green")
+    assert exit_code_for(refused.value) == 2 and ONE_LINE in str(refused.value)
+    assert prod_contents(project) == in_place
+
+    macro.write_text(GENERATE_SCHEMA_NAME.replace("LINE", ONE_LINE))
+    result = api_deploy(project, strategy="blue-green")
+    assert result.status == "succeeded"
+    assert f"{marts}.fct_orders" in result.record.relations
+    assert prod_contents(project) == in_place
+    assert stage_schemas(project) == []
+
+
+def test_a_bad_strategy_is_refused_in_one_line(shop):
+    before = shop.warehouse.catalog()
+    completed = shop.steward("deploy", "--target", "ci", "--strategy", "purple")
+    assert completed.returncode == 2
+    assert completed.stderr.strip().splitlines() == [
+        "steward: error: --strategy: must be one of in-place, blue-green, got 'purple'"]
+    assert shop.warehouse.catalog() == before
