@@ -143,8 +143,9 @@ class DbtProject:
     build_manifest: dict[str, Any] | None = None  # and its manifest.json
     build_row_counts: dict[str, int] | None = None  # row count of each table that build made, right after it
 
-    def dbt(self, *args: str, expect_success: bool | None = True) -> Any:
-        """Invoke dbt in-process; dbtRunner resets adapters around every invocation."""
+    def dbt(self, *args: str, expect_success: bool | None = True, manifest: Any = None) -> Any:
+        """Invoke dbt in-process; dbtRunner resets adapters around every invocation. With `manifest`
+        (a `dbt parse` result) dbt skips parsing: for reruns that change only vars read at compile time."""
         from dbt.cli.main import dbtRunner
 
         argv = [*args, "--project-dir", str(self.directory), "--profiles-dir", str(self.directory),
@@ -155,7 +156,7 @@ class DbtProject:
             if event.info.level == "error":
                 errors.append(event.info.msg)
 
-        result = dbtRunner(callbacks=[collect_errors]).invoke(argv)
+        result = dbtRunner(manifest=manifest, callbacks=[collect_errors]).invoke(argv)
         result.error_events = errors
         if expect_success is not None and bool(result.success) != expect_success:
             raise AssertionError(f"dbt {' '.join(args)}: success={result.success}, exception={result.exception}")
