@@ -20,11 +20,9 @@ slots sit beside the relations.
 
 from __future__ import annotations
 
-import os
 import tempfile
 import time
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -33,7 +31,7 @@ import yaml
 
 from steward import state
 from steward.errors import BadInput, DbtFailed
-from steward.invocation import DbtInvoker, DbtOutcome
+from steward.invocation import DbtInvoker, DbtOutcome, environment_overlay
 from steward.plan import Plan, make_plan
 from steward.reports.for_deploy import write_reports
 from steward.rollback import RollbackEntry, RollbackStore
@@ -87,19 +85,6 @@ def stage_profiles(project: Any, directory: Path) -> Path:
     path.write_text(yaml.safe_dump(profiles))
     path.chmod(0o600)
     return directory
-
-
-@contextmanager
-def staging_environment() -> Iterator[None]:
-    saved = os.environ.get(STAGE_ENV)
-    os.environ[STAGE_ENV] = STAGE_SUFFIX
-    try:
-        yield
-    finally:
-        if saved is None:
-            os.environ.pop(STAGE_ENV, None)
-        else:
-            os.environ[STAGE_ENV] = saved
 
 
 def pair(prod_plan: Plan, stage_plan: Plan, prod_manifest: Any) -> list[Staged]:
@@ -242,7 +227,7 @@ def deploy(context: Context, options: DeployOptions, invoker: DbtInvoker, ledger
         stage_project = replace(project, profiles_dir=stage_profiles(project, Path(scratch) / "profiles"))
         stage_invoker = DbtInvoker(stage_project, quiet=invoker.quiet, callbacks=invoker.callbacks)
         staged_options = replace(options, state=state_dir)
-        with staging_environment():
+        with environment_overlay({STAGE_ENV: STAGE_SUFFIX}):
             stage_manifest = stage_invoker.parse(vars_args(options))
             stage_plan = make_plan(stage_invoker, selection_args(options), stage_manifest)
         staged = pair(result.plan, stage_plan, manifest)
@@ -255,7 +240,7 @@ def deploy(context: Context, options: DeployOptions, invoker: DbtInvoker, ledger
             before = measure_prod(warehouse, [item.prod for item in staged])
         # The runner's connection is closed while dbt builds: DuckDB admits one writer.
         try:
-            with staging_environment():
+            with environment_overlay({STAGE_ENV: STAGE_SUFFIX}):
                 outcome = stage_invoker.invoke(["build"], [*build_args(staged_options), "--favor-state"],
                                                manifest=stage_manifest)
         except BaseException as interrupted:

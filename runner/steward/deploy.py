@@ -10,8 +10,7 @@ import getpass
 import os
 import secrets as token_source
 import socket
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager, nullcontext
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -19,7 +18,7 @@ from pathlib import Path
 from steward import changes, state, validation
 from steward.context import Context
 from steward.errors import DbtFailed, RecoveryRequired, RollbackFailed
-from steward.invocation import DbtInvoker, DbtOutcome
+from steward.invocation import DbtInvoker, DbtOutcome, environment_overlay
 from steward.journal import DeployRecord, LocalJournal, WarehouseJournal, merge
 from steward.lock import DeployLock, LockHolder
 from steward.plan import Plan, make_plan
@@ -149,24 +148,20 @@ def new_record(context: Context, options: DeployOptions, plan: Plan | None, now:
     return record.advanced("planned")
 
 
-@contextmanager
-def recording(context: Context, record: DeployRecord) -> Iterator[None]:
-    """Switch the package's run recording on for this deploy's dbt invocations and hand it the
-    deploy's context. Environment variables, not --vars: a change of --vars makes dbt re-parse
-    the whole project, these only the few files that read them."""
+def recording_switch(context: Context) -> dict[str, str]:
+    """Switch the package's run recording on for a deploy's dbt invocations. Environment variables,
+    not --vars: a change of --vars makes dbt re-parse the whole project, these only the few files
+    that read them, and they stay the same from one deploy of a target to the next."""
+    return {"STEWARD_RECORD_RUNS": "true", "STEWARD_TIER": context.tier}
+
+
+def run_context(context: Context, record: DeployRecord) -> dict[str, str]:
+    """Who and what the recorded build belongs to. These change with every deploy, so they are set
+    only for the build, which runs from the parse's manifest: the package reads them when the run
+    ends. Set during the parse, they would make dbt re-parse the files reading them every time."""
     git = context.environment.git
-    values = {"STEWARD_RECORD_RUNS": "true", "STEWARD_DEPLOY_ID": record.deploy_id, "STEWARD_TIER": context.tier,
-              "STEWARD_USER": record.user, "STEWARD_GIT_BRANCH": git.branch or "", "STEWARD_GIT_SHA": git.sha or ""}
-    saved = {name: os.environ.get(name) for name in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
+    return {"STEWARD_DEPLOY_ID": record.deploy_id, "STEWARD_USER": record.user,
+            "STEWARD_GIT_BRANCH": git.branch or "", "STEWARD_GIT_SHA": git.sha or ""}
 
 
 def recovery_command(context: Context) -> str:
@@ -198,7 +193,8 @@ def deploy(context: Context, options: DeployOptions, invoker: DbtInvoker,
     blue_green = strategy_of(context, options) == "blue-green"
     # The lock comes before dbt parses anything, so a contender is turned away at once. A blue-green
     # stage build is not recorded: its audit tables would be staged, and dropped with the stage.
-    with DeployLock(context.project, holder, schema), (nullcontext() if blue_green else recording(context, record)):
+    switch = {} if blue_green else recording_switch(context)
+    with DeployLock(context.project, holder, schema), environment_overlay(switch):
         invoker.ensure_packages()
         # One parse serves the plan and the build.
         manifest = invoker.parse(vars_args(options))
@@ -219,7 +215,8 @@ def deploy(context: Context, options: DeployOptions, invoker: DbtInvoker,
             record = ledger.write(record.advanced("building"), warehouse)
         # The runner's connection is closed while dbt builds: DuckDB admits one writer.
         try:
-            outcome = invoker.invoke(["build"], build_args(options), manifest=manifest)
+            with environment_overlay(run_context(context, record)):
+                outcome = invoker.invoke(["build"], build_args(options), manifest=manifest)
         except BaseException as interrupted:
             outcome = DbtOutcome(command="build", success=False, error=f"interrupted: {interrupted!r}")
         result.outcome = outcome

@@ -5,7 +5,8 @@ from __future__ import annotations
 import gc
 import json
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -125,6 +126,22 @@ class DbtInvoker:
         if not result.success:
             raise BadInput(f"selection: dbt could not list nodes: {_one_line(result.exception)}")
         return [json.loads(line) for line in result.result or []]
+
+
+@contextmanager
+def environment_overlay(values: Mapping[str, str]) -> Iterator[None]:
+    """Set environment variables for the dbt invocations inside (the package reads them with
+    env_var), and put back what was there before."""
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def release_duckdb_file() -> None:
