@@ -19,7 +19,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from importlib.metadata import version
@@ -295,19 +295,19 @@ def shop_project(directory: Path, adapter: str, prefix: str, threads: int = 1) -
     return project
 
 
-def run(command: Sequence[str], cwd: Path) -> float:
+def run(command: Sequence[str], cwd: Path, env: Mapping[str, str] | None = None) -> float:
     """Run a command to completion; its wall-clock seconds. Output is kept only to show on failure."""
-    return run_measured(command, cwd)[0]
+    return run_measured(command, cwd, env)[0]
 
 
-def run_measured(command: Sequence[str], cwd: Path) -> tuple[float, float]:
+def run_measured(command: Sequence[str], cwd: Path, env: Mapping[str, str] | None = None) -> tuple[float, float]:
     """Run a command to completion; (wall-clock seconds, CPU seconds of the command and its children).
 
     CPU time (user + sys) barely moves when other work competes for the cores, so it backs up a wall-clock
     comparison on a busy machine; it leaves out the warehouse server's own work (PostgreSQL runs elsewhere)."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    done = subprocess.run(list(command), cwd=cwd, capture_output=True, text=True)
+    done = subprocess.run(list(command), cwd=cwd, capture_output=True, text=True, env={**os.environ, **(env or {})})
     elapsed = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if done.returncode != 0:
