@@ -27,7 +27,7 @@ from steward import validation
 from steward.context import Context
 from steward.deploy import Ledger, new_deploy_id, recovery_command
 from steward.errors import BadInput, DbtFailed, RecoveryRequired
-from steward.invocation import DbtInvoker, DbtOutcome
+from steward.invocation import TEST_TYPES, DbtInvoker, DbtOutcome
 from steward.journal import DeployRecord
 from steward.lock import DeployLock, LockHolder
 from steward.rollback import RollbackStore
@@ -333,7 +333,7 @@ def backfill(context: Context, options: BackfillOptions, invoker: DbtInvoker,
                     f"steward rollback --deploy-id {backfill_id} --target {context.project.target_name}")
             journal.write("batch_done", batch)
             result.ran.append(batch)
-            tests = [n for n in outcome.nodes if n.resource_type in ("test", "unit_test")]
+            tests = [n for n in outcome.nodes if n.resource_type in TEST_TYPES]
             echo(f"{label} done in {time.monotonic() - began:.1f}s; tests {len(tests)}/{len(tests)} passed")
         journal.write("finished")
         with opened(context.project.connection) as warehouse:

@@ -17,12 +17,11 @@ from typing import Any
 
 from steward.context import Context
 from steward.errors import BadInput, SafetyRefused
-from steward.invocation import DbtInvoker
+from steward.invocation import BUILT_TYPES, DbtInvoker
 from steward.safety import Check
 from steward.state import kept_manifest, state_dir, working_manifest
 from steward.warehouse import Relation, Warehouse, opened
 
-RELATION_TYPES = ("model", "seed", "snapshot")
 # Config keys that describe a node without changing what it builds.
 DESCRIPTIVE_CONFIG = frozenset({"meta", "tags", "docs", "persist_docs", "group", "access"})
 INCREMENTAL = frozenset({"incremental", "snapshot", "scd2"})
@@ -236,7 +235,7 @@ def _add(report: ChangeReport, uid: str, node: dict[str, Any], kind: str, breaki
 # -- node facts -----------------------------------------------------------------------------------
 def _relation_nodes(manifest: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {uid: node for uid, node in manifest["nodes"].items()
-            if node["resource_type"] in RELATION_TYPES and node.get("package_name") == _project_name(manifest)}
+            if node["resource_type"] in BUILT_TYPES and node.get("package_name") == _project_name(manifest)}
 
 
 def _project_name(manifest: dict[str, Any]) -> str | None:

@@ -18,6 +18,9 @@ from steward.redact import redact_text
 
 # Statuses dbt reports for nodes that did not go as planned.
 FAILED_STATUSES = frozenset({"error", "fail", "runtime error"})
+# Resource types whose build replaces or changes a relation, and those that test.
+BUILT_TYPES = frozenset({"model", "seed", "snapshot"})
+TEST_TYPES = frozenset({"test", "unit_test"})
 
 
 @dataclass(frozen=True)

@@ -7,11 +7,9 @@ from graphlib import CycleError, TopologicalSorter
 from typing import Any
 
 from steward.errors import BadInput
-from steward.invocation import DbtInvoker
+from steward.invocation import BUILT_TYPES, TEST_TYPES, DbtInvoker
 from steward.warehouse import Relation
 
-# Nodes whose build replaces or changes a relation.
-BUILT_TYPES = ("model", "seed", "snapshot")
 # steward's audit tables are append-only, and a rollback must not erase the record of the
 # deploy it undoes: they stay out of rollback points.
 AUDIT_TAG = "steward_observability"
@@ -59,5 +57,5 @@ def make_plan(invoker: DbtInvoker, selection_args: list[str], manifest: Any = No
             relation = Relation(str(item["schema"]), str(item.get("alias") or item["name"]))
         nodes.append(PlannedNode(unique_id, item["resource_type"], materialized, relation,
                                  audit=AUDIT_TAG in (config.get("tags") or [])))
-    tests = tuple(sorted(item["unique_id"] for item in listed if item["resource_type"] in ("test", "unit_test")))
+    tests = tuple(sorted(item["unique_id"] for item in listed if item["resource_type"] in TEST_TYPES))
     return Plan(nodes=tuple(nodes), tests=tests)

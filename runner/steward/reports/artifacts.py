@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from steward.errors import BadInput
+from steward.invocation import TEST_TYPES
 from steward.reports.model import NodeRun
 from steward.reports.quality import dimension_of
 
@@ -37,7 +38,7 @@ def node_runs(run_results: Mapping[str, Any], manifest: Mapping[str, Any]) -> li
         compile_ = next((t for t in result.get("timing") or [] if t.get("name") == "compile"), None)
         adapter_response = result.get("adapter_response") or {}
         resource_type = node.get("resource_type") or unique_id.split(".", 1)[0]
-        is_test = resource_type in ("test", "unit_test")
+        is_test = resource_type in TEST_TYPES
         runs.append(NodeRun(
             unique_id=unique_id,
             name=node.get("name") or unique_id.rsplit(".", 1)[-1],

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from steward.invocation import FAILED_STATUSES
+from steward.invocation import BUILT_TYPES, FAILED_STATUSES, TEST_TYPES
 
 # Tests with these statuses did not run: they count neither as passed nor as failed.
 NOT_RUN_STATUSES = frozenset({"skipped", "no-op"})
-TEST_TYPES = frozenset({"test", "unit_test"})
-BUILT_TYPES = frozenset({"model", "seed", "snapshot"})
 
 
 @dataclass(frozen=True)
