@@ -20,6 +20,7 @@ slots sit beside the relations.
 
 from __future__ import annotations
 
+import shutil
 import tempfile
 import time
 from collections.abc import Mapping, Sequence
@@ -211,7 +212,7 @@ def _swap(warehouse: Warehouse, store: RollbackStore, deploy_id: str, staged: Se
 
 # -- the deploy -----------------------------------------------------------------------------------
 def deploy(context: Context, options: DeployOptions, invoker: DbtInvoker, ledger: Ledger, record: DeployRecord,
-           manifest: Any, result: DeployResult) -> DeployResult:
+           manifest: Any, parsed: Path, result: DeployResult) -> DeployResult:
     """Stage, audit, publish. Called by deploy.deploy under the deploy lock, after the plan and change gate."""
     from steward.deploy import admit, build_args, selection_args, shipped, vars_args
 
@@ -223,7 +224,7 @@ def deploy(context: Context, options: DeployOptions, invoker: DbtInvoker, ledger
         if state_dir is None:
             state_dir = Path(scratch) / "state"
             state_dir.mkdir()
-            manifest.write(str(state_dir / state.MANIFEST))
+            shutil.copyfile(parsed, state_dir / state.MANIFEST)
         stage_project = replace(project, profiles_dir=stage_profiles(project, Path(scratch) / "profiles"))
         stage_invoker = DbtInvoker(stage_project, quiet=invoker.quiet, callbacks=invoker.callbacks)
         staged_options = replace(options, state=state_dir)
@@ -284,7 +285,7 @@ def deploy(context: Context, options: DeployOptions, invoker: DbtInvoker, ledger
             result.record = ledger.write(record.advanced("succeeded", f"published {len(staged)} relation(s)"),
                                          warehouse)
             built = shipped(options, result.plan)
-            state.keep(project, built or (), whole_project=built is None, manifest=manifest)
+            state.keep(project, built or (), whole_project=built is None, parsed=parsed)
             result.report_dir = write_reports(context, result, warehouse)
             return result
 

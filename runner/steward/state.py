@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -34,34 +35,42 @@ def kept_manifest(project: Project) -> dict[str, Any] | None:
         raise BadInput(f"state: {path} is not a readable manifest; delete it and deploy again") from exc
 
 
-def keep(project: Project, built: Iterable[str], whole_project: bool, manifest: Any = None) -> Path | None:
-    """Keep the deploy's manifest (the parsed one it built from, else the one dbt wrote last);
-    a partial deploy merges only the nodes it built into the state it found."""
+def capture(project: Project) -> Path:
+    """Set aside the manifest dbt wrote when the deploy parsed, before anything else can overwrite it;
+    `keep` makes it the target's state if the deploy succeeds. One deploy per target holds the lock,
+    so one name per target suffices."""
     directory = state_dir(project)
     directory.mkdir(parents=True, exist_ok=True)
-    written = project.target_path / MANIFEST
-    if manifest is not None:
-        written = directory / f"{MANIFEST}.deployed"
-        manifest.write(str(written))
-    if not written.is_file():
-        return None
-    manifest = json.loads(written.read_text())
-    if written.parent == directory:
-        written.unlink()
-    previous = kept_manifest(project)
-    if previous is not None and not whole_project:
-        built_ids = set(built)
-        manifest = {**previous, "nodes": {
-            **{uid: node for uid, node in previous["nodes"].items() if uid not in built_ids},
-            **{uid: node for uid, node in manifest["nodes"].items() if uid in built_ids},
-        }}
+    parsed = directory / f"{MANIFEST}.parsed"
+    shutil.copyfile(project.target_path / MANIFEST, parsed)
+    return parsed
+
+
+def keep(project: Project, built: Iterable[str], whole_project: bool, parsed: Path) -> Path:
+    """Make the deploy's parsed manifest (from `capture`) the target's state; a partial deploy merges
+    only the nodes it built into the state it found."""
+    directory = state_dir(project)
+    previous = None if whole_project else kept_manifest(project)
+    if previous is None:
+        # The file is dbt's own serialisation: moved, not loaded and written again.
+        with parsed.open("rb") as handle:
+            os.fsync(handle.fileno())
+        parsed.replace(directory / MANIFEST)
+        return directory / MANIFEST
+    manifest = json.loads(parsed.read_text())
+    built_ids = set(built)
+    merged = {**previous, "nodes": {
+        **{uid: node for uid, node in previous["nodes"].items() if uid not in built_ids},
+        **{uid: node for uid, node in manifest["nodes"].items() if uid in built_ids},
+    }}
     # Written aside, fsynced, then renamed: a crash leaves the previous state, never half a manifest.
     partial = directory / f"{MANIFEST}.partial"
     with partial.open("w") as handle:
-        json.dump(manifest, handle)
+        json.dump(merged, handle)
         handle.flush()
         os.fsync(handle.fileno())
     partial.replace(directory / MANIFEST)
+    parsed.unlink()
     return directory / MANIFEST
 
 

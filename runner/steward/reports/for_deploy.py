@@ -33,9 +33,14 @@ def _after(warehouse: Warehouse, entry: RollbackEntry) -> tuple[int | None, str 
 def deploy_view(context: Context, result: DeployResult, warehouse: Warehouse) -> DeployRecordView:
     record = result.record
     restored = {str(entry.relation) for entry in result.restored}
+    # A verified rollback has just measured every relation and found its rollback point's values.
+    verified = record.state == "rolled_back" and not result.mismatches
     relations = []
     for entry in result.rollback_point:
-        count_after, checksum_after = _after(warehouse, entry)
+        if verified and entry.kind == "table" and not entry.external:
+            count_after, checksum_after = entry.row_count, entry.checksum
+        else:
+            count_after, checksum_after = _after(warehouse, entry)
         relations.append(RelationRecord(
             relation=str(entry.relation), kind_before=entry.kind, external=entry.external,
             row_count_before=entry.row_count, checksum_before=entry.checksum, row_count_after=count_after,
