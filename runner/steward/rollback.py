@@ -92,40 +92,46 @@ class RollbackStore:
     def create(self, deploy_id: str, relations: Sequence[Relation]) -> list[RollbackEntry]:
         """Copy every existing table, keep every view's definition, record counts and checksums.
 
-        Runs in one transaction, so the copies are a consistent picture of the moment."""
-        entries: list[RollbackEntry] = []
+        Runs in one transaction, so the copies are a consistent picture of the moment. The catalog
+        lookup, the measuring and the metadata insert are one statement each, whatever the count."""
         with self.warehouse.transaction():
-            existing = [r for r in relations if self.warehouse.relation_kind(r)]
-            externals = self.warehouse.dependent_views(existing)
-            for seq, relation in enumerate([*relations, *externals]):
-                entry = self._capture(deploy_id, seq, relation, external=relation in externals)
-                self._save(entry)
-                entries.append(entry)
+            kinds = self.warehouse.relation_kinds(relations)
+            externals = self.warehouse.dependent_views([r for r in relations if kinds[r]])
+            kinds.update(self.warehouse.relation_kinds(externals))
+            entries = [self._capture(deploy_id, seq, relation, kinds[relation], external=relation in externals)
+                       for seq, relation in enumerate([*relations, *externals])]
+            # A table is measured on its copy: the copy is what a restore brings back.
+            measured = self.warehouse.fingerprints([e.copy or e.relation for e in entries if e.kind])
+            for position, entry in enumerate(entries):
+                if entry.kind:
+                    count, checksum = measured[entry.copy or entry.relation]
+                    entries[position] = replace(entry, row_count=count, checksum=checksum)
+            self._save(*entries)
         return entries
 
-    def _capture(self, deploy_id: str, seq: int, relation: Relation, external: bool) -> RollbackEntry:
-        kind = self.warehouse.relation_kind(relation)
+    def _capture(self, deploy_id: str, seq: int, relation: Relation, kind: str | None,
+                 external: bool) -> RollbackEntry:
+        """The entry of one relation, unmeasured: a view's definition or a copy of a table's data."""
         if kind is None:
             return RollbackEntry(deploy_id, seq, relation, None, external)
         if kind == "view":
-            count, checksum = self.warehouse.fingerprint(relation)
             return RollbackEntry(deploy_id, seq, relation, "view", external,
-                                 view_sql=self.warehouse.view_definition(relation),
-                                 row_count=count, checksum=checksum)
+                                 view_sql=self.warehouse.view_definition(relation))
         copy = self.slot(deploy_id, seq, relation, "b")
         self.warehouse.copy_table(relation, copy)
-        count, checksum = self.warehouse.fingerprint(copy)
-        return RollbackEntry(deploy_id, seq, relation, "table", external, copy=copy,
-                             row_count=count, checksum=checksum)
+        return RollbackEntry(deploy_id, seq, relation, "table", external, copy=copy)
 
     def save(self, entry: RollbackEntry) -> None:
         """Record an entry made elsewhere (a blue-green publish moves prod aside itself)."""
         self._save(entry)
 
-    def _save(self, entry: RollbackEntry) -> None:
+    def _save(self, *entries: RollbackEntry) -> None:
+        if not entries:
+            return
         p = self.warehouse.param
-        self.warehouse.execute(f"insert into {self.table} values ({p}, {p}, {p}, {p}, {p})",
-                               (entry.deploy_id, entry.seq, str(entry.relation), entry.to_json(), entry.restored_at))
+        values = ", ".join([f"({p}, {p}, {p}, {p}, {p})"] * len(entries))
+        self.warehouse.execute(f"insert into {self.table} values {values}", [
+            value for e in entries for value in (e.deploy_id, e.seq, str(e.relation), e.to_json(), e.restored_at)])
 
     def entries(self, deploy_id: str) -> list[RollbackEntry]:
         if not self.warehouse.relation_kind(Relation(self.schema, "steward_rollback_points")):
@@ -207,8 +213,10 @@ class RollbackStore:
     # -- verifying --------------------------------------------------------------------------------
     def verify(self, entries: Sequence[RollbackEntry]) -> list[Mismatch]:
         mismatches: list[Mismatch] = []
+        kinds = self.warehouse.relation_kinds([e.relation for e in entries])
+        measured = self.warehouse.fingerprints([e.relation for e in entries if e.kind and kinds[e.relation] == e.kind])
         for entry in entries:
-            kind = self.warehouse.relation_kind(entry.relation)
+            kind = kinds[entry.relation]
             if entry.kind is None:
                 if kind is not None:
                     mismatches.append(Mismatch(entry.relation, "absent", f"a {kind}"))
@@ -216,7 +224,7 @@ class RollbackStore:
             if kind != entry.kind:
                 mismatches.append(Mismatch(entry.relation, f"a {entry.kind}", f"{'a ' + kind if kind else 'absent'}"))
                 continue
-            count, checksum = self.warehouse.fingerprint(entry.relation)
+            count, checksum = measured[entry.relation]
             if (count, checksum) != (entry.row_count, entry.checksum):
                 mismatches.append(Mismatch(entry.relation, f"{entry.row_count} rows, checksum {entry.checksum}",
                                            f"{count} rows, checksum {checksum}"))

@@ -11,7 +11,6 @@ from steward.reports.collect import collect
 from steward.reports.formats import write_all
 from steward.reports.model import DeployRecordView, RelationRecord
 from steward.reports.rundir import deploys_root, write_artifacts, write_deploy_data
-from steward.rollback import RollbackEntry
 from steward.warehouse import Warehouse
 
 if TYPE_CHECKING:
@@ -23,24 +22,27 @@ def report_dir(context: Context, deploy_id: str) -> Path:
     return deploys_root(context.project.target_path) / deploy_id
 
 
-def _after(warehouse: Warehouse, entry: RollbackEntry) -> tuple[int | None, str | None]:
-    """Count and checksum of a deployed table now; views and absent relations are not measured."""
-    if entry.external or warehouse.relation_kind(entry.relation) != "table":
-        return None, None
-    return warehouse.fingerprint(entry.relation)
+def _measured_after(warehouse: Warehouse, result: DeployResult) -> dict[str, tuple[int, str]]:
+    """Count and checksum of each deployed table now, by relation name; views and absent relations are
+    not measured. A verified rollback has just measured every relation and found its rollback point's
+    values, so they are not measured again."""
+    tables = [entry for entry in result.rollback_point if entry.kind == "table" and not entry.external]
+    if result.record.state == "rolled_back" and not result.mismatches:
+        return {str(e.relation): (e.row_count, e.checksum) for e in tables
+                if e.row_count is not None and e.checksum is not None}
+    entries = [entry for entry in result.rollback_point if not entry.external]
+    kinds = warehouse.relation_kinds([entry.relation for entry in entries])
+    now_tables = [entry.relation for entry in entries if kinds[entry.relation] == "table"]
+    return {str(relation): values for relation, values in warehouse.fingerprints(now_tables).items()}
 
 
 def deploy_view(context: Context, result: DeployResult, warehouse: Warehouse) -> DeployRecordView:
     record = result.record
     restored = {str(entry.relation) for entry in result.restored}
-    # A verified rollback has just measured every relation and found its rollback point's values.
-    verified = record.state == "rolled_back" and not result.mismatches
+    after = _measured_after(warehouse, result)
     relations = []
     for entry in result.rollback_point:
-        if verified and entry.kind == "table" and not entry.external:
-            count_after, checksum_after = entry.row_count, entry.checksum
-        else:
-            count_after, checksum_after = _after(warehouse, entry)
+        count_after, checksum_after = after.get(str(entry.relation), (None, None))
         relations.append(RelationRecord(
             relation=str(entry.relation), kind_before=entry.kind, external=entry.external,
             row_count_before=entry.row_count, checksum_before=entry.checksum, row_count_after=count_after,
