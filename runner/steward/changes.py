@@ -19,7 +19,7 @@ from steward.context import Context
 from steward.errors import BadInput, SafetyRefused
 from steward.invocation import BUILT_TYPES, DbtInvoker
 from steward.safety import Check
-from steward.state import kept_manifest, state_dir, working_manifest
+from steward.state import ParsedProject, kept_manifest, state_dir, working_manifest
 from steward.warehouse import Relation, Warehouse, opened
 
 # Config keys that describe a node without changing what it builds.
@@ -85,17 +85,19 @@ class ChangeReport:
 
 
 # -- assessing the working project ----------------------------------------------------------------
-def assess(context: Context, invoker: DbtInvoker) -> ChangeReport:
-    """Compare the working project with the target's kept state; changes nothing in the warehouse."""
+def assess(context: Context, invoker: DbtInvoker, parsed: ParsedProject | None = None) -> ChangeReport:
+    """Compare the working project with the target's kept state; changes nothing in the warehouse.
+
+    A deploy passes its own parse, so the project is not parsed again (and its --vars hold)."""
     old = kept_manifest(context.project)
     if old is None:
         return ChangeReport(has_state=False)
     invoker.ensure_packages()
-    new = working_manifest(invoker)
+    new = working_manifest(invoker, parsed=parsed)
     to_probe = [node["name"] for uid, node in _relation_nodes(new).items()
                 if uid in old["nodes"] and _needs_probe(old["nodes"][uid], node)]
     if to_probe:
-        new = working_manifest(invoker, to_probe)
+        new = working_manifest(invoker, to_probe, parsed=parsed)
     with opened(context.project.connection) as warehouse:
         return classify(old, new, lambda before, after: _probe(warehouse, before, after))
 
@@ -325,11 +327,12 @@ class BreakingChangeRefused(SafetyRefused):
         self.steps = steps
 
 
-def gate(context: Context, invoker: DbtInvoker, built: Iterable[str] | None, allow_breaking: bool) -> list[str]:
+def gate(context: Context, invoker: DbtInvoker, built: Iterable[str] | None, allow_breaking: bool,
+         parsed: ParsedProject | None = None) -> list[str]:
     """Refuse a prod deploy that ships a breaking change (exit 3) unless allowed; return warnings."""
     if context.tier != "prod":
         return []
-    report = assess(context, invoker)
+    report = assess(context, invoker, parsed)
     breaking = report.breaking_in(built)
     if not breaking:
         return [f"changes not checked: {note}" for note in report.notes]

@@ -198,15 +198,15 @@ def deploy(context: Context, options: DeployOptions, invoker: DbtInvoker,
         invoker.ensure_packages()
         # One parse serves the plan and the build.
         manifest = invoker.parse(vars_args(options))
-        parsed = state.capture(context.project)
+        parsed = state.ParsedProject(manifest, state.capture(context.project), tuple(vars_args(options)))
         plan = make_plan(invoker, selection_args(options), manifest)
-        warnings += changes.gate(context, invoker, shipped(options, plan), options.allow_breaking)
+        warnings += changes.gate(context, invoker, shipped(options, plan), options.allow_breaking, parsed)
         record = replace(record, relations=tuple(str(r) for r in plan.relations))
         result = DeployResult(record=record, plan=plan, warnings=warnings, checks=checks)
         if blue_green:
             from steward import bluegreen
 
-            return bluegreen.deploy(context, options, invoker, ledger, record, manifest, parsed, result)
+            return bluegreen.deploy(context, options, invoker, ledger, record, manifest, parsed.path, result)
         with opened(context.project.connection) as warehouse:
             record = admit(context, ledger, warehouse, record)
             store = RollbackStore(warehouse, schema)
@@ -234,7 +234,7 @@ def deploy(context: Context, options: DeployOptions, invoker: DbtInvoker,
             if outcome.success:
                 result.record = ledger.write(record.advanced("succeeded"), warehouse)
                 state.keep(context.project, shipped(options, plan) or (), whole_project=shipped(options, plan) is None,
-                           parsed=parsed)
+                           parsed=parsed.path)
                 result.report_dir = write_reports(context, result, warehouse)
                 return result
             record = ledger.write(record.advanced("failed", failure), warehouse)

@@ -11,6 +11,7 @@ import json
 import os
 import shutil
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -74,11 +75,28 @@ def keep(project: Project, built: Iterable[str], whole_project: bool, parsed: Pa
     return directory / MANIFEST
 
 
-def working_manifest(invoker: DbtInvoker, compile_nodes: Iterable[str] = ()) -> dict[str, Any]:
-    """The working project's manifest as dbt parses it; compiled code for `compile_nodes` when given."""
+@dataclass(frozen=True)
+class ParsedProject:
+    """A deploy's one parse: dbt's manifest object, the copy of its JSON set aside by `capture`, and
+    the --vars it was parsed with (later compiles must use the same)."""
+
+    manifest: Any
+    path: Path
+    vars_args: tuple[str, ...] = ()
+
+
+def working_manifest(invoker: DbtInvoker, compile_nodes: Iterable[str] = (),
+                     parsed: ParsedProject | None = None) -> dict[str, Any]:
+    """The working project's manifest as dbt parses it; compiled code for `compile_nodes` when given.
+
+    With `parsed`, the deploy's own parse is reused: read from its JSON, compiled from its manifest."""
     names = sorted(set(compile_nodes))
+    if parsed is not None and not names:
+        return json.loads(parsed.path.read_text())
     command, extra = (["compile"], ["--select", *names]) if names else (["parse"], [])
-    outcome = invoker.invoke(command, extra)
+    if parsed is not None:
+        extra += parsed.vars_args
+    outcome = invoker.invoke(command, extra, manifest=parsed.manifest if parsed else None)
     if not outcome.success:
         raise BadInput(f"project: dbt {command[0]} failed: {outcome.error or 'see the dbt log'}")
     return json.loads((invoker.project.target_path / MANIFEST).read_text())
