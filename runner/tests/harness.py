@@ -7,11 +7,13 @@ whose DuckDB file or Postgres schemas are unique to the pytest session.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
 import subprocess
 import sys
+import traceback
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -128,6 +130,15 @@ class Warehouse:
                 self.execute(f'drop schema if exists "{schema}" cascade')
 
 
+@dataclass(frozen=True)
+class CliResult:
+    """What a CLI run left: the shape of subprocess.CompletedProcess that the tests read."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+
+
 @dataclass
 class DbtProject:
     """An isolated copy of a dbt project bound to one adapter."""
@@ -161,6 +172,24 @@ class DbtProject:
         if expect_success is not None and bool(result.success) != expect_success:
             raise AssertionError(f"dbt {' '.join(args)}: success={result.success}, exception={result.exception}")
         return result
+
+    def cli(self, *args: str, env: dict[str, str] | None = None) -> CliResult:
+        """Run the steward CLI in this process (click's test runner), as `steward` would be run in the
+        project directory: the same commands, output and exit codes, without paying a new process and
+        dbt's import (3-4 s) per call. Tests about processes (kill, concurrency) use `steward`."""
+        from click.testing import CliRunner
+
+        from steward.cli import main
+
+        command = list(args)
+        if not any(a in args for a in ("--help", "--version")):
+            command += ["--project-dir", str(self.directory), "--profiles-dir", str(self.directory)]
+        with contextlib.chdir(self.directory):
+            result = CliRunner().invoke(main, command, env={**self.env, **(env or {})})
+        stderr = result.stderr
+        if result.exception is not None and not isinstance(result.exception, SystemExit):
+            stderr += "".join(traceback.format_exception(result.exception))
+        return CliResult(result.exit_code, result.stdout, stderr)
 
     def steward(self, *args: str, env: dict[str, str] | None = None, timeout: float = 300,
                 cwd: Path | None = None) -> subprocess.CompletedProcess[str]:

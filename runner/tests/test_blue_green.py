@@ -239,7 +239,7 @@ def test_a_project_with_its_own_generate_schema_name_adds_one_line(adapter, proj
 
 def test_a_bad_strategy_is_refused_in_one_line(shop):
     before = shop.warehouse.catalog()
-    completed = shop.steward("deploy", "--target", "ci", "--strategy", "purple")
+    completed = shop.cli("deploy", "--target", "ci", "--strategy", "purple")
     assert completed.returncode == 2
     assert completed.stderr.strip().splitlines() == [
         "steward: error: --strategy: must be one of in-place, blue-green, got 'purple'"]

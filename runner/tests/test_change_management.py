@@ -132,7 +132,7 @@ def test_impact_lists_children_and_exposures(changed_shop):
 
 def test_breaking_prod_deploy_is_refused_then_allowed(changed_shop):
     before = changed_shop.warehouse.catalog()
-    refused = changed_shop.steward("deploy", "--target", "prod", "--yes")
+    refused = changed_shop.cli("deploy", "--target", "prod", "--yes")
     assert refused.returncode == 3, refused.stderr[-3000:]
     assert "breaking change(s) for prod target prod" in refused.stderr
     assert "fct_orders: column payment_count removed" in refused.stderr
@@ -166,7 +166,7 @@ def test_changed_only_builds_the_modified_subtree_and_check_lints_what_changed(s
 
     edit(marts / "dim_products.sql", "select * from final", "SELECT * FROM final")
     release_duckdb_file()  # the CLI runs below in processes of their own
-    checked = shop.steward("check")
+    checked = shop.cli("check")
     assert checked.returncode == 1, checked.stdout + checked.stderr[-2000:]
     lint_line = next(line for line in checked.stdout.splitlines() if line.split()[1:2] == ["lint"])
     assert lint_line.startswith("FAIL") and "since the kept state" in lint_line
@@ -174,7 +174,7 @@ def test_changed_only_builds_the_modified_subtree_and_check_lints_what_changed(s
     assert "fct_orders.sql" not in lint_line  # deployed since; not a change any more
     assert "dim_products: SQL or config changed" in checked.stdout
 
-    linted = shop.steward("lint", "models/marts/dim_products.sql", "models/marts/fct_orders.sql")
+    linted = shop.cli("lint", "models/marts/dim_products.sql", "models/marts/fct_orders.sql")
     assert linted.returncode == 1
     assert "models/marts/dim_products.sql:" in linted.stdout and "CP01" in linted.stdout
     assert "lint: 2 violation(s) in 1 file(s)" in linted.stderr

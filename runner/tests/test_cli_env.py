@@ -27,7 +27,7 @@ def test_version_and_help():
 
 
 def test_env_reports_the_project_target_and_tier(shop_project):
-    done = shop_project.steward("env", "--json")
+    done = shop_project.cli("env", "--json")
     assert done.returncode == 0, done.stderr
     data = json.loads(done.stdout)
     assert data["project"] == "shop"
@@ -73,6 +73,6 @@ def test_missing_profile_is_one_line_and_exit_2(shop_project, tmp_path):
 
 
 def test_unknown_target_names_the_known_ones(shop_project):
-    done = shop_project.steward("env", "--target", "nope")
+    done = shop_project.cli("env", "--target", "nope")
     assert done.returncode == 2
     assert "'nope' is not a target" in done.stderr and "ci" in done.stderr

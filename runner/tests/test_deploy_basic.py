@@ -8,7 +8,7 @@ from pathlib import Path
 
 
 def test_deploy_builds_the_shop_and_writes_reports(shop_project):
-    done = shop_project.steward("deploy")
+    done = shop_project.cli("deploy")
     assert done.returncode == 0, done.stderr[-2000:]
     assert re.search(r"^Deployed \d+ models \(\d+ rows\) to ci in \S+; tests (\d+)/\1 passed; "
                      r"quality score 100/100; rollback point kept until \S+\.$", done.stdout, re.MULTILINE), \
@@ -27,7 +27,7 @@ def test_deploy_builds_the_shop_and_writes_reports(shop_project):
 
 def test_dry_run_lists_the_plan_and_changes_nothing(shop_project):
     before = shop_project.warehouse.catalog()
-    done = shop_project.steward("deploy", "--dry-run", "--select", "+fct_orders")
+    done = shop_project.cli("deploy", "--dry-run", "--select", "+fct_orders")
     assert done.returncode == 0, done.stderr[-2000:]
     assert "model.shop.fct_orders" in done.stdout and "model.shop.stg_orders" in done.stdout
     assert "model.shop.fct_daily_revenue" not in done.stdout
@@ -36,7 +36,7 @@ def test_dry_run_lists_the_plan_and_changes_nothing(shop_project):
 
 def test_bad_selection_is_refused_before_dbt_runs(shop_project):
     before = shop_project.warehouse.catalog()
-    done = shop_project.steward("deploy", "--select", "fct_orders;drop")
+    done = shop_project.cli("deploy", "--select", "fct_orders;drop")
     assert done.returncode == 2
     assert done.stderr.strip() == "steward: error: --select: 'fct_orders;drop' is not a valid selection term"
     assert shop_project.warehouse.catalog() == before

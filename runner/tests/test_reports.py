@@ -230,7 +230,7 @@ def test_markdown_summarises_the_failed_deploy_for_a_pull_request(reported):
 
 
 def test_console_report_of_a_run_dir_shows_failed_tests_with_a_query_that_returns_their_rows(reported):
-    done = reported.project.steward("report", "--run-dir", str(reported.failed.directory))
+    done = reported.project.cli("report", "--run-dir", str(reported.failed.directory))
     assert done.returncode == 0, done.stderr
     rows = expected_failing_rows(reported.project)
     assert re.search(r"^Nodes by status: .*fail 1", done.stdout, re.MULTILINE), done.stdout
@@ -246,13 +246,13 @@ def test_console_report_of_a_run_dir_shows_failed_tests_with_a_query_that_return
 def test_report_without_run_dir_renders_the_latest_deploy_again_identically(reported, tmp_path):
     for fmt, name in FORMAT_FILES.items():
         output = tmp_path / name
-        done = reported.project.steward("report", "--format", fmt, "--output", str(output))
+        done = reported.project.cli("report", "--format", fmt, "--output", str(output))
         assert done.returncode == 0 and done.stdout.strip() == f"Wrote {output}", done.stderr
         assert output.read_text() == reported.failed.read(fmt), fmt
 
 
 def test_report_names_a_missing_run_dir_and_exits_2(reported, tmp_path):
-    done = reported.project.steward("report", "--run-dir", str(tmp_path / "nope"))
+    done = reported.project.cli("report", "--run-dir", str(tmp_path / "nope"))
     assert done.returncode == 2 and "does not exist" in done.stderr
 
 
@@ -285,7 +285,7 @@ def test_the_package_scorecard_view_is_read_as_it_is_now(reported):
     warehouse = reported.project.warehouse
     rows = warehouse.query(f"select scope, model_unique_id, dimension, score from "
                            f"{warehouse.schema_prefix}.steward_quality_scorecard")
-    done = reported.project.steward("report", "--format", "json", "--run-dir", str(reported.good.directory))
+    done = reported.project.cli("report", "--format", "json", "--run-dir", str(reported.good.directory))
     assert done.returncode == 0, done.stderr
     quality = json.loads(done.stdout)["quality"]
     assert quality["source"] == "steward_quality_scorecard"
@@ -294,7 +294,7 @@ def test_the_package_scorecard_view_is_read_as_it_is_now(reported):
     assert quality["score"] == project_score
     assert {(m["model"], m["score"]) for m in quality["models"]} == {
         (model, float(score)) for scope, model, dimension, score in rows if scope == "model" and dimension == "overall"}
-    console = reported.project.steward("report", "--run-dir", str(reported.good.directory))
+    console = reported.project.cli("report", "--run-dir", str(reported.good.directory))
     assert f"Quality score {project_score:g}/100 (from the steward_quality_scorecard table)" in console.stdout
 
 
@@ -379,7 +379,7 @@ def test_html_renders_in_a_real_browser(reported, chromium, tmp_path):
 # --- elementary bridge ----------------------------------------------------------------------------
 
 def test_elementary_bridge_says_what_to_add_when_it_is_not_installed(reported):
-    done = reported.project.steward("report", "--elementary")
+    done = reported.project.cli("report", "--elementary")
     assert done.returncode == 2, done.stderr
     assert "steward: error: elementary is not set up in" in done.stderr
     assert "- package: elementary-data/elementary" in done.stderr and "dbt deps" in done.stderr
@@ -415,7 +415,7 @@ def test_live_progress_updates_one_line_and_a_plain_dbt_run_can_be_reported(repo
         ("1", "success"), ("2", "pass"), ("3", "pass")]
     assert "model.shop.report_probe" in updates[0]
 
-    done = reported.project.steward("report", "--format", "json", "--run-dir",
+    done = reported.project.cli("report", "--format", "json", "--run-dir",
                                     str(reported.project.directory / "target"))
     assert done.returncode == 0, done.stderr
     document = json.loads(done.stdout)
