@@ -17,7 +17,7 @@ from harness import pg_settings
 from test_guarded_deploy import FAILING_TEST, api_context, api_deploy
 
 from steward.bluegreen import STAGE_SUFFIX
-from steward.errors import DbtFailed, exit_code_for
+from steward.errors import BadInput, DbtFailed, exit_code_for
 from steward.recovery import list_deploys, rollback
 from steward.warehouse import Relation, opened
 
@@ -267,6 +267,21 @@ def test_the_stage_build_reuses_the_deploys_parse(shop):
     # Every dbt invocation (the stage build included) read the project's own profiles.yml.
     invocations = re.findall(r"'profiles_dir': '([^']*)'", text)
     assert len(invocations) >= 2 and set(invocations) == {str(shop.directory)}
+
+
+def test_a_stage_name_the_project_uses_is_refused(shop):
+    """A relation of the project where dim_products would be staged: refused before anything is built."""
+    if shop.adapter == "duckdb":
+        settings = "alias='dim_products__steward_stage'"
+    else:  # dbt's default naming puts custom schema '_steward_stage' at <schema>__steward_stage
+        settings = "schema='_steward_stage', alias='dim_products'"
+    before = shop.warehouse.catalog()
+    collider = shop.directory / "models" / "marts" / "collider.sql"
+    with edited(collider, f"{{{{ config(materialized='view', {settings}) }}}}\nselect 1 as one\n"), \
+            pytest.raises(BadInput, match="which is a relation of the project") as refused:
+        api_deploy(shop, strategy="blue-green", select="dim_products")
+    assert exit_code_for(refused.value) == 2
+    assert shop.warehouse.catalog() == before
 
 
 GENERATE_SCHEMA_NAME = """{% macro generate_schema_name(custom_schema_name, node) -%}
