@@ -1,18 +1,19 @@
 """Blue-green publish and rollback time: K staged tables of SMALL rows vs K of LARGE rows, next to in-place.
 
-Per adapter and size: build K prod tables and K stage tables (`<schema>__steward_stage`, other values) with SQL,
+Per adapter and size: build K prod tables and K stage tables (other values) where a deploy stages them
+(PostgreSQL: `<schema>__steward_stage.<name>`; DuckDB: `<schema>.<name>__steward_stage`, beside prod) with SQL,
 one view outside the deploy on the first prod table, then time what a blue-green deploy does after its build:
 
 - measure prod: the count + checksum of every prod relation a publish records as its rollback point (a scan,
   taken before the publish, outside its transaction), once per size;
 - publish: `bluegreen.publish`, one transaction: every prod table moved into its rollback slot, every stage
-  table into prod (PostgreSQL: ALTER TABLE ... SET SCHEMA; DuckDB cannot move between schemas, so a copy), the
-  dependent view recreated;
+  table into prod (PostgreSQL: ALTER TABLE ... SET SCHEMA; DuckDB: a rename within the schema), the dependent
+  view recreated;
 - rollback: `RollbackStore.restore`, the reverse swap (renames), and `RollbackStore.verify` once per size;
 
 and, for the in-place deploy's cost of the same K tables, `RollbackStore.create` (copy + checksum of every table,
-taken before an in-place build). After each rollback the published tables are put back in stage (PostgreSQL: a
-move; DuckDB: its stage still holds them), so each sample publishes the same data without a rebuild. Both sizes are
+taken before an in-place build). After each rollback the published tables are moved back to the stage, so each
+sample publishes the same data without a rebuild. Both sizes are
 built first and their cycles interleaved, alternating which goes first, so both see the same load and caches.
 
     .venv/bin/python bench/blue_green.py [--adapter duckdb|postgres|both] [--tables 10]
@@ -47,7 +48,7 @@ from _common import (
 )
 from _common import adapters as chosen_adapters
 
-from steward.bluegreen import STAGE_SUFFIX, Before, Staged, measure_prod, publish
+from steward.bluegreen import Before, Stage, Staged, measure_prod, publish
 
 TARGET_RATIO = 1.5
 TARGET_SECONDS = 5.0
@@ -57,11 +58,7 @@ def reset(wh: Warehouse, store: RollbackStore, point: str, staged: list[Staged])
     """Undo a published-then-rolled-back point: the published tables back to stage, the point's rows gone."""
     with wh.transaction():
         for seq, item in enumerate(staged):
-            after = store.slot(point, seq, item.prod, "a")
-            if wh.relation_kind(item.stage) == "table":  # DuckDB: publish copied, the stage is still there
-                wh.drop(after, "table")
-            else:
-                wh.move_table(after, item.stage)
+            wh.move_table(store.slot(point, seq, item.prod, "a"), item.stage)
         wh.execute(f"delete from {store.table} where deploy_id = {wh.param}", (point,))
 
 
@@ -90,16 +87,17 @@ def measure(adapter: str, tables: int, sizes: list[tuple[str, int]], repeats: in
     goes first), so both see the same load and caches."""
     with sandbox(f"bluegreen_{adapter}") as (prefix, directory):
         schema, rollback_schema = f"{prefix}_data", f"{prefix}_rollback"
-        stage_schema, consumers = f"{schema}{STAGE_SUFFIX}", f"{prefix}_consumers"
+        consumers = f"{prefix}_consumers"
+        stage = Stage.for_adapter(adapter, [Relation(schema, "any")])
         with warehouse(adapter, duckdb_path=Path(directory) / "bluegreen.duckdb", schema=schema) as wh:
-            for name in (schema, stage_schema, consumers):
+            for name in (schema, *stage.schemas, consumers):
                 wh.ensure_schema(name)
             store = RollbackStore(wh, rollback_schema)
             store.ensure()
             runs: dict[str, dict[str, Any]] = {}
             for label, rows in sizes:
-                staged = [Staged(f"model.bench.{label}_{k}", Relation(schema, f"{label}_{k}"),
-                                 Relation(stage_schema, f"{label}_{k}"), "table") for k in range(1, tables + 1)]
+                prods = [Relation(schema, f"{label}_{k}") for k in range(1, tables + 1)]
+                staged = [Staged(f"model.bench.{prod.name}", prod, stage.relation(prod), "table") for prod in prods]
                 built = 0.0
                 for item in staged:
                     seconds, _ = timed(partial(create_table, wh, item.prod, rows))

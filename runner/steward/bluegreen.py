@@ -1,25 +1,35 @@
-"""Blue-green (write-audit-publish) deploys: build and test in stage schemas, then publish in one transaction.
+"""Blue-green (write-audit-publish) deploys: build and test a stage, then publish it in one transaction.
 
-1. Stage: the selection is built into one stage schema per prod schema (`<schema>__steward_stage`) by a dbt
-   build against a copy of the profile whose target schema carries the stage suffix, with
-   STEWARD_STAGE_SUFFIX set for `steward.stage_schema` (the one line a project's own generate_schema_name
-   adds). Unselected refs resolve to prod (`--defer --favor-state` against prod's manifest). Incremental
-   models and snapshots start from a copy of prod's table; neither DuckDB nor PostgreSQL has a zero-copy
-   clone, so that copy grows with the table.
-2. Audit: dbt runs every selected test there. On any failure prod was never touched; the stage schemas are
+1. Stage: the deploy's one parse of the project (the prod manifest, with the user's own profile) is copied
+   with every selected node renamed to its stage relation, and dbt builds the selection from that copy,
+   so the stage costs no second parse and no second profile. Where the stage lives depends on how the
+   adapter can publish it with renames only:
+   - PostgreSQL moves tables and views between schemas by metadata (ALTER ... SET SCHEMA): one stage
+     schema per prod schema, `<schema>__steward_stage`, relations under their prod names.
+   - DuckDB cannot move a table between schemas (it has no ALTER TABLE ... SET SCHEMA), so its stage
+     sits beside prod, in the prod schema, under `<name>__steward_stage`, as its rollback slots do.
+   Unselected refs resolve to prod (`--defer --favor-state` against prod's manifest). Incremental
+   models and snapshots start from a copy of prod's table; neither adapter has a zero-copy clone, so
+   that copy grows with the table.
+2. Audit: dbt runs every selected test there. On any failure prod was never touched; the stage is
    dropped, or kept for inspection with --keep-stage.
 3. Publish, one transaction: each prod relation is moved to its rollback slot and the staged relation takes
-   its name; views outside the deploy that depend on a replaced relation are recreated. The rollback point
-   it records is the ordinary one, so `steward rollback` is the reverse swap: renames only.
+   its name; views outside the deploy that depend on a replaced relation are recreated. On DuckDB a
+   staged view is recreated under its prod name from its text with every staged name replaced by its
+   prod name (DuckDB views bind by name). The rollback point it records is the ordinary one, so
+   `steward rollback` is the reverse swap: renames only, on both adapters.
 
-PostgreSQL moves tables and views between schemas by metadata (ALTER ... SET SCHEMA), so publish does
-not grow with table size. DuckDB cannot move a table between schemas: its publish copies each staged
-table into prod (a cost that grows with size), while its rollback is still renames, since its rollback
-slots sit beside the relations.
+Why the runner renames the stage and not the project's generate_schema_name: dbt resolves
+generate_schema_name and generate_alias_name from the root project or from dbt itself, never from a
+package, so a project on dbt's default naming could not be staged by a package macro; and a project
+macro reading an environment variable makes dbt re-parse the whole project whenever it changes ("change
+detected to override macro"), twice per deploy.
 """
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import shutil
 import tempfile
 import time
@@ -28,24 +38,21 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import yaml
-
 from steward import state
 from steward.errors import BadInput, DbtFailed
-from steward.invocation import DbtInvoker, DbtOutcome, environment_overlay
-from steward.plan import Plan, make_plan
+from steward.invocation import DbtOutcome
+from steward.plan import Plan
 from steward.reports.for_deploy import write_reports
 from steward.rollback import RollbackEntry, RollbackStore
-from steward.warehouse import Relation, Warehouse, opened
+from steward.warehouse import Relation, Warehouse, opened, rename_relations, warehouse_class
 
 if TYPE_CHECKING:
     from steward.context import Context
     from steward.deploy import DeployOptions, DeployResult, Ledger
+    from steward.invocation import DbtInvoker
     from steward.journal import DeployRecord
 
 STAGE_SUFFIX = "__steward_stage"
-STAGE_ENV = "STEWARD_STAGE_SUFFIX"
-ONE_LINE = "{%- set custom_schema_name = steward.stage_schema(custom_schema_name) -%}"
 # Nodes that keep state between builds, so their stage starts from prod's rows.
 STATEFUL = ("incremental", "snapshot")
 # PostgreSQL lock_not_available and deadlock_detected: a reader was in the way; the publish is retried.
@@ -72,61 +79,100 @@ class Before:
     checksum: str | None = None
 
 
+@dataclass(frozen=True)
+class Stage:
+    """Where a deploy's stage lives: stage schemas beside the prod schemas, or relations beside prod's."""
+
+    beside: bool  # True: `<name>__steward_stage` in the prod schema (DuckDB); False: `<schema>__steward_stage`
+    prod_schemas: tuple[str, ...]
+
+    @classmethod
+    def for_adapter(cls, adapter_type: str, prod: Sequence[Relation]) -> Stage:
+        beside = not warehouse_class(adapter_type).can_move_across_schemas()
+        return cls(beside, tuple(sorted({relation.schema for relation in prod})))
+
+    def relation(self, prod: Relation) -> Relation:
+        if self.beside:
+            return Relation(prod.schema, f"{prod.name}{STAGE_SUFFIX}")
+        return Relation(f"{prod.schema}{STAGE_SUFFIX}", prod.name)
+
+    @property
+    def schemas(self) -> tuple[str, ...]:
+        """The schemas a stage build writes to."""
+        if self.beside:
+            return self.prod_schemas
+        return tuple(f"{schema}{STAGE_SUFFIX}" for schema in self.prod_schemas)
+
+    def describe(self) -> str:
+        if self.beside:
+            return f"stage relations *{STAGE_SUFFIX} in {', '.join(self.prod_schemas)}"
+        return f"stage schemas {', '.join(self.schemas)}"
+
+    def clear(self, warehouse: Warehouse) -> None:
+        """Drop the whole stage, leftovers of an earlier deploy included."""
+        if not self.beside:
+            for schema in self.schemas:
+                warehouse.drop_schema(schema)
+            return
+        for schema in self.prod_schemas:
+            for relation, kind in warehouse.relations_ending(schema, STAGE_SUFFIX):
+                warehouse.drop(relation, kind)
+
+    def prepare(self, warehouse: Warehouse) -> None:
+        self.clear(warehouse)
+        for schema in self.schemas:
+            warehouse.ensure_schema(schema)
+
+
 # -- staging --------------------------------------------------------------------------------------
-def stage_profiles(project: Any, directory: Path) -> Path:
-    """A copy of the project's profiles.yml whose target schema carries the stage suffix."""
-    source = project.profiles_dir / "profiles.yml"
-    profiles = yaml.safe_load(source.read_text()) or {}
-    output = ((profiles.get(project.profile_name) or {}).get("outputs") or {}).get(project.target_name)
-    if not isinstance(output, dict) or not output.get("schema"):
-        raise BadInput(f"{source}: blue-green needs a schema on target {project.target_name}")
-    output["schema"] = f"{output['schema']}{STAGE_SUFFIX}"
-    directory.mkdir(parents=True, exist_ok=True)
-    path = directory / "profiles.yml"
-    path.write_text(yaml.safe_dump(profiles))
-    path.chmod(0o600)
-    return directory
-
-
-def pair(prod_plan: Plan, stage_plan: Plan, prod_manifest: Any) -> list[Staged]:
-    """Match each prod relation with its stage relation by node; refuse a stage that would land in prod."""
-    prod_schemas = {getattr(node, "schema", None) for node in _manifest_nodes(prod_manifest)}
-    prod_schemas.update(r.schema for r in prod_plan.relations)
-    staged_by_id = {node.unique_id: node.relation for node in stage_plan.nodes if node.relation is not None}
-    for node in stage_plan.nodes:
-        if node.relation is not None and (node.relation.schema in prod_schemas
-                                          or STAGE_SUFFIX not in node.relation.schema):
-            raise BadInput(
-                f"blue-green: {node.unique_id} would be staged in schema {node.relation.schema}, which is not a "
-                f"stage schema; the project's generate_schema_name must call steward.stage_schema: add "
-                f"this line at the top of it: {ONE_LINE}")
-    pairs = []
-    for node in prod_plan.nodes:
-        if node.relation is None or node.audit:
+def staged_manifest(manifest: Any, plan: Plan, stage: Stage) -> Any:
+    """A copy of the parsed manifest in which every planned node (steward's audit models included, so
+    nothing of the stage build lands in prod) is its stage relation. The prod manifest is left as it is."""
+    taken = {Relation(str(getattr(node, "schema", "")), str(getattr(node, "alias", None) or node.name))
+             for node in _manifest_nodes(manifest)}
+    nodes = dict(manifest.nodes)
+    for planned in plan.nodes:
+        if planned.relation is None:
             continue
-        stage = staged_by_id.get(node.unique_id)
-        if stage is None:
-            raise BadInput(f"blue-green: {node.unique_id} has no stage relation")
-        pairs.append(Staged(node.unique_id, node.relation, stage, node.materialized))
-    return pairs
+        target = stage.relation(planned.relation)
+        if target in taken:
+            raise BadInput(f"blue-green: {planned.unique_id} would be staged as {target}, which is a relation of "
+                           f"the project; rename that relation (the suffix {STAGE_SUFFIX} is steward's)")
+        node = nodes[planned.unique_id]
+        nodes[planned.unique_id] = dataclasses.replace(
+            node, schema=target.schema, alias=target.name,
+            relation_name=_restaged_name(node.relation_name, planned.relation, target))
+    staged = copy.copy(manifest)
+    staged.nodes = nodes
+    return staged
+
+
+def _restaged_name(relation_name: str | None, prod: Relation, stage: Relation) -> str | None:
+    """dbt's rendered relation name with the schema and identifier of the stage, quoted as dbt quoted them."""
+    if relation_name is None:
+        return None
+    for quote in ('"', ""):
+        tail = f"{quote}{prod.schema}{quote}.{quote}{prod.name}{quote}"
+        if relation_name.endswith(tail):
+            return f"{relation_name[:-len(tail)]}{quote}{stage.schema}{quote}.{quote}{stage.name}{quote}"
+    raise BadInput(f"blue-green: cannot stage {relation_name}: its name does not end in {prod}")
+
+
+def pair(plan: Plan, stage: Stage) -> list[Staged]:
+    """Each prod relation the deploy publishes, with its stage relation (steward's audit models are not published)."""
+    return [Staged(node.unique_id, node.relation, stage.relation(node.relation), node.materialized)
+            for node in plan.nodes if node.relation is not None and not node.audit]
 
 
 def _manifest_nodes(manifest: Any) -> list[Any]:
-    """Every node and source of a parsed manifest: the schemas prod uses."""
+    """Every node and source of a parsed manifest: the relations prod uses."""
     return [*(getattr(manifest, "nodes", None) or {}).values(), *(getattr(manifest, "sources", None) or {}).values()]
 
 
-def stage_schemas(stage_plan: Plan) -> list[str]:
-    return sorted({node.relation.schema for node in stage_plan.nodes if node.relation is not None})
-
-
-def prepare_stage(warehouse: Warehouse, schemas: Sequence[str], staged: Sequence[Staged],
-                  full_refresh: bool) -> list[Staged]:
-    """Empty stage schemas; incremental models and snapshots start from a copy of prod's table."""
-    for schema in schemas:
-        warehouse.drop_schema(schema)
-        warehouse.ensure_schema(schema)
-    seeded = []
+def prepare_stage(warehouse: Warehouse, stage: Stage, staged: Sequence[Staged], full_refresh: bool) -> list[Staged]:
+    """Empty the stage; incremental models and snapshots start from a copy of prod's table."""
+    stage.prepare(warehouse)
+    seeded: list[Staged] = []
     if full_refresh:
         return seeded
     for item in staged:
@@ -178,28 +224,38 @@ def _swap(warehouse: Warehouse, store: RollbackStore, deploy_id: str, staged: Se
     externals = warehouse.dependent_views(existing)
     # Read before anything moves: afterwards PostgreSQL would print a moved table's rollback name.
     external_sql = {view: warehouse.view_definition(view) for view in externals}
+    # A staged view is recreated under its prod name from its text with every staged name replaced by
+    # its prod name, not moved: that also renames the names a model wrote into its text from dbt's graph
+    # (string literals a PostgreSQL view moved by OID would keep), and DuckDB views bind by name.
+    renames = {item.stage: item.prod for item in staged}
+    staged_views = [item for item in staged if warehouse.relation_kind(item.stage) == "view"]
+    view_sql = {item.stage: rename_relations(warehouse.view_definition(item.stage), renames) for item in staged_views}
+    for stage, sql in view_sql.items():
+        if STAGE_SUFFIX in sql:  # a name the rewrite missed: the published view would read the dropped stage
+            raise BadInput(f"blue-green: view {stage} still names the stage after renaming its relations: {sql}")
     for view in reversed(externals):  # deepest dependents first
         warehouse.drop(view, "view")
     for item in reversed(staged):  # the deploy's own views, children first
         if warehouse.relation_kind(item.prod) == "view":
             warehouse.drop(item.prod, "view")
-    renames = {item.stage.schema: item.prod.schema for item in staged}
     entries = []
     for seq, item in enumerate(staged):
         was = before.get(item.prod) or Before(warehouse.relation_kind(item.prod))
-        copy = None
+        slot = None
         if warehouse.relation_kind(item.prod) == "table":
-            copy = store.slot(deploy_id, seq, item.prod, "b")
-            warehouse.move_table(item.prod, copy)
+            slot = store.slot(deploy_id, seq, item.prod, "b")
+            warehouse.move_table(item.prod, slot)
         staged_kind = warehouse.relation_kind(item.stage)
         if staged_kind == "table":
-            warehouse.adopt_table(item.stage, item.prod)
+            warehouse.move_table(item.stage, item.prod)
         elif staged_kind == "view":
-            warehouse.adopt_view(item.stage, item.prod, renames)
+            warehouse.create_view(item.prod, view_sql[item.stage])
         else:
             raise BadInput(f"blue-green: the stage has no relation {item.stage} for {item.unique_id}")
-        entries.append(RollbackEntry(deploy_id, seq, item.prod, was.kind, copy=copy, view_sql=was.view_sql,
+        entries.append(RollbackEntry(deploy_id, seq, item.prod, was.kind, copy=slot, view_sql=was.view_sql,
                                      row_count=was.row_count, checksum=was.checksum))
+    for item in reversed(staged_views):  # children first
+        warehouse.drop(item.stage, "view")
     for offset, view in enumerate(externals, start=len(staged)):
         warehouse.create_view(view, external_sql[view])
         was = before.get(view) or Before("view", external_sql[view])
@@ -214,10 +270,14 @@ def _swap(warehouse: Warehouse, store: RollbackStore, deploy_id: str, staged: Se
 def deploy(context: Context, options: DeployOptions, invoker: DbtInvoker, ledger: Ledger, record: DeployRecord,
            manifest: Any, parsed: Path, result: DeployResult) -> DeployResult:
     """Stage, audit, publish. Called by deploy.deploy under the deploy lock, after the plan and change gate."""
-    from steward.deploy import admit, build_args, selection_args, shipped, vars_args
+    from steward.deploy import admit, build_args, shipped
 
     project = context.project
     schema = context.policy.rollback_schema
+    stage = Stage.for_adapter(project.connection.adapter_type,
+                              [node.relation for node in result.plan.nodes if node.relation is not None])
+    stage_manifest = staged_manifest(manifest, result.plan, stage)
+    staged = pair(result.plan, stage)
     with tempfile.TemporaryDirectory(prefix="steward-stage-") as scratch:
         # Unselected refs resolve to prod: dbt defers to the manifest prod was parsed into.
         state_dir = options.state
@@ -225,63 +285,40 @@ def deploy(context: Context, options: DeployOptions, invoker: DbtInvoker, ledger
             state_dir = Path(scratch) / "state"
             state_dir.mkdir()
             shutil.copyfile(parsed, state_dir / state.MANIFEST)
-        stage_project = replace(project, profiles_dir=stage_profiles(project, Path(scratch) / "profiles"))
-        stage_invoker = DbtInvoker(stage_project, quiet=invoker.quiet, callbacks=invoker.callbacks)
         staged_options = replace(options, state=state_dir)
-        with environment_overlay({STAGE_ENV: STAGE_SUFFIX}):
-            stage_manifest = stage_invoker.parse(vars_args(options))
-            stage_plan = make_plan(stage_invoker, selection_args(options), stage_manifest)
-        staged = pair(result.plan, stage_plan, manifest)
-        schemas = stage_schemas(stage_plan)
         with opened(project.connection) as warehouse:
             record = admit(context, ledger, warehouse, record)
-            record = ledger.write(record.advanced("staging", f"stage schemas: {', '.join(schemas)}"), warehouse)
+            record = ledger.write(record.advanced("staging", stage.describe()), warehouse)
             RollbackStore(warehouse, schema).ensure()
-            prepare_stage(warehouse, schemas, staged, options.full_refresh)
+            prepare_stage(warehouse, stage, staged, options.full_refresh)
             before = measure_prod(warehouse, [item.prod for item in staged])
         # The runner's connection is closed while dbt builds: DuckDB admits one writer.
         try:
-            with environment_overlay({STAGE_ENV: STAGE_SUFFIX}):
-                outcome = stage_invoker.invoke(["build"], [*build_args(staged_options), "--favor-state"],
-                                               manifest=stage_manifest)
+            outcome = invoker.invoke(["build"], [*build_args(staged_options), "--favor-state"],
+                                     manifest=stage_manifest)
         except BaseException as interrupted:
             outcome = DbtOutcome(command="build", success=False, error=f"interrupted: {interrupted!r}")
         result.outcome = outcome
         with opened(project.connection) as warehouse:
             if not outcome.success:
                 failure = outcome.error or ", ".join(node.name for node in outcome.failed_nodes)
-                kept = _end_stage(warehouse, schemas, keep=options.keep_stage)
+                kept = _end_stage(warehouse, stage, keep=options.keep_stage)
                 result.record = ledger.write(record.advanced("rejected", f"{failure}; prod untouched"), warehouse)
                 result.report_dir = write_reports(context, result, warehouse)
                 raise DbtFailed(f"deploy {record.deploy_id} failed ({failure}); nothing was published, prod is "
                                 f"untouched; {kept}; report: {result.report_dir}")
-            staged_fingerprints = {}
-            if not warehouse.can_move_across_schemas():  # publish copies: verify the copies after
-                staged_fingerprints = {item.prod: warehouse.fingerprint(item.stage) for item in staged
-                                       if warehouse.relation_kind(item.stage) == "table"}
             record = ledger.write(record.advanced("publishing"), warehouse)
             store = RollbackStore(warehouse, schema)
             try:
                 result.rollback_point = publish(warehouse, store, record.deploy_id, staged, before)
             except Exception as exc:
                 failure = f"publish failed and was undone: {' '.join(str(exc).split())}"
-                kept = _end_stage(warehouse, schemas, keep=options.keep_stage)
+                kept = _end_stage(warehouse, stage, keep=options.keep_stage)
                 result.record = ledger.write(record.advanced("rejected", f"{failure}; prod untouched"), warehouse)
                 result.report_dir = write_reports(context, result, warehouse)
                 raise DbtFailed(f"deploy {record.deploy_id}: {failure}; prod is untouched; {kept}; "
                                 f"report: {result.report_dir}") from exc
-            _end_stage(warehouse, schemas, keep=False)
-            wrong = [f"{relation}: staged {expected}, published {found}"
-                     for relation, expected in staged_fingerprints.items()
-                     if (found := warehouse.fingerprint(relation)) != expected]
-            if wrong:  # the copy did not carry the data: put the previous prod back
-                from steward.deploy import restore_deploy
-
-                record = ledger.write(record.advanced("failed", "; ".join(wrong)), warehouse)
-                result.record, result.restored, result.mismatches = restore_deploy(context, ledger, warehouse,
-                                                                                   record)
-                raise DbtFailed(f"deploy {record.deploy_id}: published tables differ from the stage "
-                                f"({'; '.join(wrong)}); the previous prod was restored and verified")
+            _end_stage(warehouse, stage, keep=False)
             result.record = ledger.write(record.advanced("succeeded", f"published {len(staged)} relation(s)"),
                                          warehouse)
             built = shipped(options, result.plan)
@@ -290,9 +327,8 @@ def deploy(context: Context, options: DeployOptions, invoker: DbtInvoker, ledger
             return result
 
 
-def _end_stage(warehouse: Warehouse, schemas: Sequence[str], keep: bool) -> str:
+def _end_stage(warehouse: Warehouse, stage: Stage, keep: bool) -> str:
     if keep:
-        return f"stage kept in {', '.join(schemas)} (--keep-stage)"
-    for schema in schemas:
-        warehouse.drop_schema(schema)
+        return f"stage kept: {stage.describe()} (--keep-stage)"
+    stage.clear(warehouse)
     return "stage dropped (keep it with --keep-stage)"

@@ -121,7 +121,7 @@ def check_command(context: Context, select: str | None, exclude: str | None, as_
 @click.option("--strategy", default=None, metavar="in-place|blue-green",
               help="in-place: build over prod, restore on failure. blue-green: build and test in stage "
                    "schemas, publish in one transaction [policy deploy.strategy; default in-place].")
-@click.option("--keep-stage", is_flag=True, help="Blue-green: keep the stage schemas of a rejected deploy.")
+@click.option("--keep-stage", is_flag=True, help="Blue-green: keep the stage of a rejected deploy for inspection.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 def deploy_command(context: Context, select: str | None, exclude: str | None, vars_: str | None,
                    full_refresh: bool, dry_run: bool, no_rollback: bool, yes: bool,
@@ -129,7 +129,7 @@ def deploy_command(context: Context, select: str | None, exclude: str | None, va
                    keep_stage: bool, as_json: bool) -> None:
     """Preflight, lock, rollback point, dbt build; on failure restore everything and verify.
 
-    With --strategy blue-green: build and test in stage schemas; publish only if everything passed."""
+    With --strategy blue-green: build and test in a stage; publish only if everything passed."""
     options = DeployOptions(select=select, exclude=exclude, vars=vars_, full_refresh=full_refresh,
                             dry_run=dry_run, auto_rollback=not no_rollback, yes=yes,
                             override_reason=override_reason, allow_breaking=allow_breaking,

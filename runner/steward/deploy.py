@@ -43,7 +43,7 @@ class DeployOptions:
     changed_only: bool = False  # build state:modified+ of the kept state, deferring to it
     state: Path | None = None  # set from the target's kept state when changed_only
     strategy: str | None = None  # in-place or blue-green; None: the policy's deploy.strategy
-    keep_stage: bool = False  # blue-green: keep the stage schemas of a rejected deploy for inspection
+    keep_stage: bool = False  # blue-green: keep the stage of a rejected deploy for inspection
 
 
 @dataclass

@@ -7,7 +7,7 @@ dbt runs, because DuckDB allows a single writer per database file.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -127,27 +127,26 @@ class Warehouse:
         """Rename (and where supported, re-schema) a table: no data is copied."""
         raise NotImplementedError
 
-    def can_move_across_schemas(self) -> bool:
+    @classmethod
+    def can_move_across_schemas(cls) -> bool:
         return False
+
+    def relations_ending(self, schema: str, suffix: str) -> list[tuple[Relation, str]]:
+        """(relation, 'table' or 'view') of every relation in `schema` whose name ends with `suffix`, views first."""
+        rows = self.query(
+            "select table_name, table_type from information_schema.tables "
+            f"where table_schema = {self.param} and right(table_name, {len(suffix)}) = {self.param} order by 1",
+            (schema, suffix),
+        )
+        found = [(Relation(schema, str(name)), "view" if "VIEW" in str(kind).upper() else "table")
+                 for name, kind in rows]
+        return sorted(found, key=lambda item: item[1] != "view")
 
     def drop_schema(self, schema: str) -> None:
         self.execute(f"drop schema if exists {self.quote(schema)} cascade")
 
     def lock_for_swap(self, relations: Sequence[Relation]) -> None:
         """Take the locks a swap needs up front, where the adapter has table locks."""
-
-    def adopt_table(self, source: Relation, destination: Relation) -> None:
-        """Make `source`'s table `destination`: a move where the adapter can move across schemas, else a copy."""
-        if source.schema == destination.schema or self.can_move_across_schemas():
-            self.move_table(source, destination)
-        else:
-            self.copy_table(source, destination)
-
-    def adopt_view(self, source: Relation, destination: Relation, renames: dict[str, str]) -> None:
-        """Make `source`'s view `destination`; `renames` maps the stage schemas its text names to prod's.
-
-        The default recreates the view from its text, with each stage schema named as its prod schema."""
-        self.create_view(destination, rename_schemas(self.view_definition(source), renames))
 
     def fingerprint(self, relation: Relation) -> tuple[int, str]:
         """Row count and an order-independent checksum: a sum of 48-bit row hashes, which cannot overflow."""
@@ -269,13 +268,6 @@ class PostgresWarehouse(Warehouse):
             self.execute("set local lock_timeout = '10s'")
             self.execute(f"lock table {', '.join(self.qualified(r) for r in relations)} in access exclusive mode")
 
-    def adopt_view(self, source: Relation, destination: Relation, renames: dict[str, str]) -> None:
-        # A PostgreSQL view is bound to its relations by OID: moved with them, it needs no new text.
-        self.execute(f"alter view {self.qualified(source)} set schema {self.quote(destination.schema)}")
-        if source.name != destination.name:
-            moved = Relation(destination.schema, source.name)
-            self.execute(f"alter view {self.qualified(moved)} rename to {self.quote(destination.name)}")
-
     def move_table(self, source: Relation, destination: Relation) -> None:
         current = source
         if source.schema != destination.schema:
@@ -284,7 +276,8 @@ class PostgresWarehouse(Warehouse):
         if current.name != destination.name:
             self.execute(f"alter table {self.qualified(current)} rename to {self.quote(destination.name)}")
 
-    def can_move_across_schemas(self) -> bool:
+    @classmethod
+    def can_move_across_schemas(cls) -> bool:
         return True
 
     def row_checksum_sql(self, alias: str) -> str:
@@ -308,12 +301,31 @@ class PostgresWarehouse(Warehouse):
             self.rollback()
 
 
-def rename_schemas(sql: str, renames: dict[str, str]) -> str:
-    """A view's text with every schema in `renames` named as its replacement, quoted or bare."""
+def rename_relations(sql: str, renames: Mapping[Relation, Relation]) -> str:
+    """A view's text with every relation in `renames` named by its new name, quoted or bare.
+
+    A new name in the same schema replaces the identifier; a new schema replaces the schema
+    qualifier (every relation of a stage schema moves to the same prod schema)."""
     for old, new in renames.items():
-        sql = sql.replace(Warehouse.quote(old) + ".", Warehouse.quote(new) + ".")
-        sql = re.sub(rf"(?<![\w\"]){re.escape(old)}\.", new.replace("\\", "\\\\") + ".", sql)
+        if old.name != new.name:
+            sql = _replace_identifier(sql, old.name, new.name)
+        if old.schema != new.schema:
+            sql = sql.replace(Warehouse.quote(old.schema) + ".", Warehouse.quote(new.schema) + ".")
+            sql = re.sub(rf"(?<![\w\"]){re.escape(old.schema)}\.", new.schema.replace("\\", "\\\\") + ".", sql)
     return sql
+
+
+def _replace_identifier(sql: str, old: str, new: str) -> str:
+    sql = sql.replace(Warehouse.quote(old), Warehouse.quote(new))
+    return re.sub(rf"(?<![\w\"]){re.escape(old)}(?![\w\"])", new.replace("\\", "\\\\"), sql)
+
+
+def warehouse_class(adapter_type: str) -> type[Warehouse]:
+    """The Warehouse subclass of an adapter, for what is known before connecting (can it move across schemas)."""
+    classes: dict[str, type[Warehouse]] = {"duckdb": DuckDBWarehouse, "postgres": PostgresWarehouse}
+    if adapter_type not in classes:
+        raise BadInput(f"adapter: steward's runner supports duckdb and postgres, not {adapter_type!r}")
+    return classes[adapter_type]
 
 
 @contextmanager

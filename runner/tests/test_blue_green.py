@@ -1,11 +1,13 @@
 """Blue-green deploys of examples/shop on both adapters: stage, audit, publish in one transaction, rollback.
 
 Deploys run in-process through the Python API, as in test_guarded_deploy.py; prod is compared row by row
-(harness contents) and by steward's count and checksum.
+(harness contents) and by steward's count and checksum. The stage is stage schemas on PostgreSQL and
+relations beside prod's, `<name>__steward_stage`, on DuckDB (which cannot move a table between schemas).
 """
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 
@@ -14,7 +16,7 @@ import yaml
 from harness import pg_settings
 from test_guarded_deploy import FAILING_TEST, api_context, api_deploy
 
-from steward.bluegreen import ONE_LINE, STAGE_SUFFIX
+from steward.bluegreen import STAGE_SUFFIX
 from steward.errors import BadInput, DbtFailed, exit_code_for
 from steward.recovery import list_deploys, rollback
 from steward.warehouse import Relation, opened
@@ -41,8 +43,28 @@ def fingerprint(project, name: str, schema: str | None = None) -> tuple[int, str
         return warehouse.fingerprint(Relation(schema or project.warehouse.schema_prefix, name))
 
 
-def stage_schemas(project) -> list[str]:
-    return [s for s in project.warehouse.schemas() if STAGE_SUFFIX in s]
+def stage_traces(project) -> list[str]:
+    """Stage schemas, stage relations, and views whose text names a stage relation: none after a publish."""
+    like = "%s" if project.adapter == "postgres" else "?"
+    prefix = (project.warehouse.schema_prefix + "%",)
+    names = [s for s in project.warehouse.schemas() if STAGE_SUFFIX in s]
+    names += [f"{schema}.{name}" for schema, name in project.warehouse.query(
+        f"select table_schema, table_name from information_schema.tables where table_schema like {like}", prefix)
+        if STAGE_SUFFIX in name]
+    views = project.warehouse.query(
+        f"select schemaname, viewname, definition from pg_views where schemaname like {like}"
+        if project.adapter == "postgres" else
+        f"select schema_name, view_name, sql from duckdb_views() where schema_name like {like}", prefix)
+    names += [f"view {schema}.{name} selects from the stage" for schema, name, sql in views if STAGE_SUFFIX in sql]
+    return names
+
+
+def staged(project, name: str) -> tuple[str, str]:
+    """(schema, name) where a deploy stages a relation of the project's schema."""
+    schema = project.warehouse.schema_prefix
+    if project.adapter == "duckdb":
+        return schema, f"{name}{STAGE_SUFFIX}"
+    return f"{schema}{STAGE_SUFFIX}", name
 
 
 class edited:
@@ -75,7 +97,7 @@ def test_blue_green_publishes_what_an_in_place_deploy_builds(shop):
     assert result.status == "succeeded" and result.record.strategy == "blue-green"
     assert [state for state, _ in result.record.history] == BLUE_GREEN_HISTORY
     assert prod_contents(shop) == in_place
-    assert stage_schemas(shop) == []
+    assert stage_traces(shop) == []
     # Every published relation has a rollback entry holding what prod had before.
     assert {str(e.relation) for e in result.rollback_point if not e.external} == set(result.record.relations)
 
@@ -89,10 +111,12 @@ def test_a_failing_test_leaves_prod_untouched_and_the_stage_kept_or_dropped(shop
         assert exit_code_for(kept.value) == 1
         assert "prod is untouched" in str(kept.value) and "stage kept" in str(kept.value)
         assert prod_contents(shop) == before and fingerprint(shop, "fct_orders") == orders
-        stage = f"{shop.warehouse.schema_prefix}{STAGE_SUFFIX}"
-        assert stage_schemas(shop) == [stage]
+        stage_schema, stage_orders = staged(shop, "fct_orders")
+        # DuckDB keeps its stage beside prod: no stage schema there.
+        assert [s for s in shop.warehouse.schemas() if STAGE_SUFFIX in s] == (
+            [stage_schema] if shop.adapter == "postgres" else [])
         # The rejected build's incremental fct_orders started from prod's rows.
-        assert fingerprint(shop, "fct_orders", schema=stage) == orders
+        assert fingerprint(shop, stage_orders, schema=stage_schema) == orders
         listing = list_deploys(api_context(shop))[0]
         latest = listing.record
         assert latest.state == "rejected" and listing.rollback_point == "none"
@@ -101,7 +125,7 @@ def test_a_failing_test_leaves_prod_untouched_and_the_stage_kept_or_dropped(shop
         with pytest.raises(DbtFailed, match="stage dropped"):
             api_deploy(shop, strategy="blue-green")
     assert prod_contents(shop) == before and fingerprint(shop, "fct_orders") == orders
-    assert stage_schemas(shop) == []
+    assert stage_traces(shop) == []
 
 
 def test_unselected_refs_resolve_to_prod_and_incrementals_start_from_prod(shop):
@@ -202,39 +226,89 @@ def test_a_reader_sees_the_old_set_or_the_new_set_never_a_mix(shop):
     assert tuple(shop.warehouse.query(probe)[0]) == old
 
 
+def test_published_views_name_prod_relations_and_rollback_restores_counts_and_checksums(shop):
+    """A staged view selecting from a staged seed selects from the seed's prod name once published."""
+    names = ["raw_products", "stg_products", "dim_products"]
+    before = {name: fingerprint(shop, name) for name in names}
+    schema = shop.warehouse.schema_prefix
+    staging = shop.directory / "models" / "staging" / "stg_products.sql"
+    with edited(staging, staging.read_text().replace("name as product_name", "upper(name) as product_name")):
+        result = api_deploy(shop, strategy="blue-green", select="+stg_products+")
+    assert result.status == "succeeded"
+    assert stage_traces(shop) == []
+    with opened(api_context(shop).project.connection) as warehouse:
+        assert "raw_products" in warehouse.view_definition(Relation(schema, "stg_products"))
+    assert shop.warehouse.scalar(f"select count(*) from {schema}.stg_products") == \
+        shop.warehouse.scalar(f"select count(*) from {schema}.raw_products") > 0
+    assert shop.warehouse.scalar(f"select count(*) from {schema}.stg_products "
+                                 "where product_name <> upper(product_name)") == 0
+    assert fingerprint(shop, "stg_products") != before["stg_products"]
+
+    undone = rollback(api_context(shop), result.deploy_id)
+    assert undone.record.state == "rolled_back" and not undone.mismatches
+    assert {name: fingerprint(shop, name) for name in names} == before
+    assert stage_traces(shop) == []
+
+
+def test_the_stage_build_reuses_the_deploys_parse(shop):
+    """No second profile, no second parse: the stage is the deploy's manifest renamed, and prod's parse
+    stays partial from one blue-green deploy to the next."""
+    log = shop.directory / "logs" / "dbt.log"
+    api_deploy(shop, strategy="blue-green", select="dim_products")
+    start = log.stat().st_size
+    result = api_deploy(shop, strategy="blue-green", select="dim_products")
+    with log.open("rb") as handle:
+        handle.seek(start)
+        text = handle.read().decode(errors="replace")
+    assert result.status == "succeeded"
+    assert "Unable to do partial parsing" not in text
+    # The deploy parsed once, and that parse was dbt's partial one.
+    assert text.count("Command `cli parse` succeeded") == 1 and "Partial parsing enabled" in text
+    # Every dbt invocation (the stage build included) read the project's own profiles.yml.
+    invocations = re.findall(r"'profiles_dir': '([^']*)'", text)
+    assert len(invocations) >= 2 and set(invocations) == {str(shop.directory)}
+
+
+def test_a_stage_name_the_project_uses_is_refused(shop):
+    """A relation of the project where dim_products would be staged: refused before anything is built."""
+    if shop.adapter == "duckdb":
+        settings = "alias='dim_products__steward_stage'"
+    else:  # dbt's default naming puts custom schema '_steward_stage' at <schema>__steward_stage
+        settings = "schema='_steward_stage', alias='dim_products'"
+    before = shop.warehouse.catalog()
+    collider = shop.directory / "models" / "marts" / "collider.sql"
+    with edited(collider, f"{{{{ config(materialized='view', {settings}) }}}}\nselect 1 as one\n"), \
+            pytest.raises(BadInput, match="which is a relation of the project") as refused:
+        api_deploy(shop, strategy="blue-green", select="dim_products")
+    assert exit_code_for(refused.value) == 2
+    assert shop.warehouse.catalog() == before
+
+
 GENERATE_SCHEMA_NAME = """{% macro generate_schema_name(custom_schema_name, node) -%}
-    LINE
     {%- if custom_schema_name is none -%}{{ target.schema }}{%- else -%}{{ custom_schema_name | trim }}{%- endif -%}
 {%- endmacro %}
 """
 
 
-def test_a_project_with_its_own_generate_schema_name_adds_one_line(adapter, project_factory):
-    """A generate_schema_name that uses custom schemas as they are: refused until it has the line, then staged."""
+def test_a_project_with_its_own_generate_schema_name_needs_no_change(adapter, project_factory):
+    """A generate_schema_name that uses custom schemas as they are: the runner stages what it names, as it is."""
     project = project_factory("examples/shop", adapter, "shop", label="own_schema_names")
     marts = f"{project.warehouse.schema_prefix}_marts"
     settings_file = project.directory / "dbt_project.yml"
     settings = yaml.safe_load(settings_file.read_text())
     settings["models"]["shop"]["marts"]["+schema"] = marts
     settings_file.write_text(yaml.safe_dump(settings, sort_keys=False))
-    macro = project.directory / "macros" / "generate_schema_name.sql"
-    macro.write_text(GENERATE_SCHEMA_NAME.replace("LINE", ""))
+    (project.directory / "macros" / "generate_schema_name.sql").write_text(GENERATE_SCHEMA_NAME)
     project.dbt("deps")
     api_deploy(project)
     in_place = prod_contents(project)
     assert f"{marts}.fct_orders" in in_place
 
-    with pytest.raises(BadInput) as refused:
-        api_deploy(project, strategy="blue-green")
-    assert exit_code_for(refused.value) == 2 and ONE_LINE in str(refused.value)
-    assert prod_contents(project) == in_place
-
-    macro.write_text(GENERATE_SCHEMA_NAME.replace("LINE", ONE_LINE))
     result = api_deploy(project, strategy="blue-green")
     assert result.status == "succeeded"
     assert f"{marts}.fct_orders" in result.record.relations
     assert prod_contents(project) == in_place
-    assert stage_schemas(project) == []
+    assert stage_traces(project) == []
 
 
 def test_a_bad_strategy_is_refused_in_one_line(shop):
