@@ -1,7 +1,9 @@
 {#- One row per edge of the project's graph, from the manifest at the run: models, seeds,
     snapshots, sources and exposures (tests left out), so downstream impact is a recursive
-    query in SQL (see steward_observability.yml). -#}
-{{ config(materialized='table', enabled=steward.setting('record_runs'), tags=['steward_observability']) }}
+    query in SQL (see steward_observability.yml). Edges are sorted, so the compiled SQL changes
+    only when the graph does; the steward_graph_table materialization rewrites the table only then
+    (it adds the column graph_hash). -#}
+{{ config(materialized='steward_graph_table', enabled=steward.setting('record_runs'), tags=['steward_observability']) }}
 
 {%- set edges = [] -%}
 {%- if execute -%}
@@ -31,7 +33,7 @@ select
 from (
     values
     {%- if edges %}
-    {{ steward.internal_obs_values_sql(edges, ['text', 'text', 'text', 'text', 'text', 'text']) }}
+    {{ steward.internal_obs_values_sql(edges | sort, ['text', 'text', 'text', 'text', 'text', 'text']) }}
     {%- else %}
     (null, null, null, null, null, null)
     {%- endif %}
