@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pytest
 
@@ -163,14 +164,83 @@ def test_row_counts_recorded_for_every_built_table(integration_project):
     assert counts == project.build_row_counts
 
 
-def test_full_refresh_keeps_the_audit_history(integration_project):
+AUDIT_TABLES = ("steward_invocations", "steward_node_results", "steward_metrics")
+
+
+def audit_rows_of(project, invocation_id: str) -> dict[str, list[tuple[object, ...]]]:
+    return {table: sorted(project.warehouse.query(
+                f"select * from {schema(project)}.{table} where invocation_id = '{invocation_id}'"), key=repr)
+            for table in AUDIT_TABLES}
+
+
+def column_names(project, table: str) -> list[str]:
+    placeholder = "%s" if project.adapter == "postgres" else "?"
+    return [name for (name,) in project.warehouse.query(
+        "select column_name from information_schema.columns where table_schema = " + placeholder
+        + " and table_name = " + placeholder + " order by ordinal_position", (schema(project), table))]
+
+
+def test_audit_history_survives_rebuilds_and_full_refresh(integration_project):
+    """Building the audit models again, plainly or with --full-refresh, leaves every recorded row as it was
+    (the build's rows compared value for value) and only adds the rows of the runs themselves."""
     project = integration_project
-    table = f"{schema(project)}.steward_invocations"
-    before = project.warehouse.scalar(f"select count(*) from {table}")
-    project.dbt("run", "--select", "steward_invocations", "--full-refresh")
-    after = project.warehouse.query(f"select invocation_id, command from {table}")
-    assert len(after) == before + 1  # the run itself is recorded; nothing erased
-    assert (project.build_invocation_id, "build") in after
+    build_rows = audit_rows_of(project, project.build_invocation_id)
+    assert all(build_rows.values()), {table: len(rows) for table, rows in build_rows.items()}
+    invocations = f"{schema(project)}.steward_invocations"
+    before = project.warehouse.scalar(f"select count(*) from {invocations}")
+    for flags in ((), ("--full-refresh",)):
+        project.dbt("run", "--select", *AUDIT_TABLES, *flags)
+    assert audit_rows_of(project, project.build_invocation_id) == build_rows
+    commands = project.warehouse.query(f"select command from {invocations}")
+    assert len(commands) == before + 2  # the two runs are recorded too; nothing erased
+    for table in AUDIT_TABLES:
+        assert column_names(project, table) == AUDIT_COLUMNS[table], table
+
+
+# The package's column lists (macros/observability/internal_obs_audit_columns.sql), written out again here.
+AUDIT_COLUMNS = {
+    "steward_invocations": [
+        "invocation_id", "command", "project_name", "target_name", "tier", "adapter_type", "user_name",
+        "git_branch", "git_sha", "deploy_id", "selection", "dbt_version", "started_at", "finished_at", "status",
+        "nodes", "errors", "test_failures", "warnings", "skipped"],
+    "steward_node_results": [
+        "invocation_id", "unique_id", "resource_type", "node_name", "package_name", "model_unique_id",
+        "model_name", "materialization", "status", "started_at", "completed_at", "execution_seconds",
+        "rows_affected", "failures", "message", "quality_dimension", "recorded_at"],
+    "steward_metrics": [
+        "invocation_id", "measured_at", "model_unique_id", "model_name", "metric_name", "metric_value"],
+}
+
+
+def test_audit_table_of_an_older_column_list_gains_the_new_columns_and_keeps_its_rows(integration_project):
+    """steward_metrics as an older steward left it (without model_name and metric_name, here): building the
+    model adds the two columns at the end, every old row kept with nulls there; the next run fills them."""
+    project = integration_project
+    prefix = schema(project)
+    table, saved = f"{prefix}.steward_metrics", f"{prefix}.steward_metrics_saved"
+    kept = "invocation_id, measured_at, model_unique_id, metric_value"
+    project.warehouse.execute(f"alter table {table} rename to steward_metrics_saved")
+    try:
+        project.warehouse.execute(f"create table {table} as select {kept} from {saved}")
+        old_rows = sorted(project.warehouse.query(f"select {kept} from {table}"), key=repr)
+        assert old_rows
+        project.dbt("run", "--select", "steward_metrics")
+        assert column_names(project, "steward_metrics") == [
+            "invocation_id", "measured_at", "model_unique_id", "metric_value", "model_name", "metric_name"]
+        assert sorted(project.warehouse.query(
+            f"select {kept} from {table} where model_name is null and metric_name is null"), key=repr) == old_rows
+        project.dbt("run", "--select", "settings_resolved")
+        invocation = last_invocation_id(project)
+        assert project.warehouse.query(
+            f"select model_name, metric_name, metric_value from {table} where invocation_id = '{invocation}'"
+        ) == [("settings_resolved", "row_count", 3.0)]
+    finally:
+        project.warehouse.execute(f"drop table if exists {table}")
+        project.warehouse.execute(f"alter table {saved} rename to steward_metrics")
+
+
+def last_invocation_id(project) -> str:
+    return json.loads((project.directory / "target" / "run_results.json").read_text())["metadata"]["invocation_id"]
 
 
 # --- scorecard and lineage -------------------------------------------------------------------------
@@ -238,3 +308,41 @@ def test_lineage_holds_every_edge_of_the_manifest(integration_project):
     recorded = set(project.warehouse.query(
         f"select parent_unique_id, child_unique_id from {schema(project)}.steward_lineage"))
     assert expected and recorded == expected
+
+
+def lineage_state(project) -> tuple[set[str], set[tuple[str, str, str]]]:
+    rows = project.warehouse.query(
+        f"select graph_hash, parent_unique_id, child_unique_id, child_name from {schema(project)}.steward_lineage")
+    return {row[0] for row in rows}, {row[1:] for row in rows}
+
+
+def test_lineage_is_rewritten_only_when_the_graph_changes(integration_project):
+    """A marker written into steward_lineage survives a rebuild of the same graph (same stored hash: the
+    table was not rewritten); a model added to the project rewrites it with the new edge and another hash;
+    removing the model again brings back the first hash; --full-refresh always rewrites."""
+    project = integration_project
+    table = f"{schema(project)}.steward_lineage"
+    [first_hash], edges = lineage_state(project)
+    parent, child, name = sorted(edges)[0]
+    mark = (f"update {table} set child_name = 'marker' "
+            f"where parent_unique_id = '{parent}' and child_unique_id = '{child}'")
+    project.warehouse.execute(mark)
+    project.dbt("run", "--select", "steward_lineage")
+    assert lineage_state(project) == ({first_hash}, edges - {(parent, child, name)} | {(parent, child, "marker")})
+
+    probe = project.directory / "models" / "lineage_probe.sql"
+    probe.write_text("select * from {{ ref('settings_resolved') }}\n")
+    try:
+        project.dbt("run", "--select", "steward_lineage")
+        [changed_hash], changed_edges = lineage_state(project)
+        assert changed_hash != first_hash
+        assert changed_edges == edges | {("model.steward_integration_tests.settings_resolved",
+                                          "model.steward_integration_tests.lineage_probe", "lineage_probe")}
+    finally:
+        probe.unlink()
+    project.dbt("run", "--select", "steward_lineage")
+    assert lineage_state(project) == ({first_hash}, edges)
+
+    project.warehouse.execute(mark)
+    project.dbt("run", "--select", "steward_lineage", "--full-refresh")
+    assert lineage_state(project) == ({first_hash}, edges)
