@@ -155,6 +155,55 @@ def test_node_results_match_dbt_results(integration_project):
     assert recorded == expected
 
 
+def test_node_result_rows_carry_dbt_values(integration_project):
+    """Every column of steward_node_results, value for value, against dbt's own results of the build."""
+    project = integration_project
+    recorded = {row[0]: row[1:] for row in project.warehouse.query(
+        f"select unique_id, node_name, package_name, model_name, materialization, started_at, completed_at, "
+        f"execution_seconds, rows_affected, message, recorded_at "
+        f"from {schema(project)}.steward_node_results where invocation_id = '{project.build_invocation_id}'")}
+    [(finished,)] = project.warehouse.query(
+        f"select finished_at from {schema(project)}.steward_invocations "
+        f"where invocation_id = '{project.build_invocation_id}'")
+    nodes = project.build_manifest["nodes"]
+    checked = 0
+    for result in project.build_result.result.results:
+        node = result.node
+        if node.resource_type == "operation":
+            continue
+        timing = {t.name: t for t in result.timing}.get("execute")
+        model_id = getattr(node, "attached_node", None) if node.resource_type == "test" else node.unique_id
+        expected_model = nodes[model_id]["name"] if model_id in nodes else None
+        materialization = node.config.materialized if node.resource_type in ("model", "seed", "snapshot") else None
+        message = " ".join(str(result.message).split()) if result.message else None
+        name, package, model_name, materialized, started, completed, seconds, rows, text, at = recorded[node.unique_id]
+        assert (name, package, model_name, materialized, text) == (
+            node.name, node.package_name, expected_model, materialization, message), node.unique_id
+        assert started == (timing.started_at.replace(tzinfo=None) if timing else None), node.unique_id
+        assert completed == (timing.completed_at.replace(tzinfo=None) if timing else None), node.unique_id
+        assert float(seconds) == pytest.approx(result.execution_time, abs=1e-3)
+        reported = (result.adapter_response or {}).get("rows_affected")
+        assert rows == (reported if isinstance(reported, int) and reported >= 0 else None), node.unique_id
+        assert at == finished
+        checked += 1
+    assert checked == len(recorded) > 50
+
+
+def test_recorded_text_keeps_quotes_backslashes_and_unicode(integration_project, monkeypatch):
+    """Values travel to the warehouse inside one SQL literal: quotes, backslashes and non-ASCII text come
+    back exactly as they were; an empty value is null."""
+    project = integration_project
+    monkeypatch.setenv("STEWARD_USER", "O'Brien \\ Zoë")
+    monkeypatch.setenv("STEWARD_GIT_BRANCH", "feat/it's\n  done")
+    monkeypatch.setenv("STEWARD_DEPLOY_ID", "")
+    project.dbt("run", "--select", "settings_resolved")
+    invocation = last_invocation_id(project)
+    assert project.warehouse.query(
+        f"select user_name, git_branch, deploy_id, selection, status from {schema(project)}.steward_invocations "
+        f"where invocation_id = '{invocation}'") == [("O'Brien \\ Zoë", "feat/it's\n  done", None,
+                                                      "settings_resolved", "success")]
+
+
 def test_row_counts_recorded_for_every_built_table(integration_project):
     project = integration_project
     counts = dict(project.warehouse.query(
