@@ -26,6 +26,15 @@
 {%- set text = dbt.type_string() %}
 {%- set columns = ['parent_unique_id', 'parent_resource_type', 'parent_name',
                    'child_unique_id', 'child_resource_type', 'child_name'] %}
+{#- The edges as one JSON literal where the adapter parses JSON (no Jinja per value), else VALUES. #}
+{%- set json_source = steward.internal_obs_json_rows_sql(tojson(edges | sort)) if edges else '' %}
+{%- if json_source %}
+select
+{%- for column in columns %}
+    cast(r ->> {{ loop.index0 }} as {{ text }}) as {{ column }}{% if not loop.last %},{% endif %}
+{%- endfor %}
+from {{ json_source }}
+{%- else %}
 select
 {%- for column in columns %}
     cast({{ column }} as {{ text }}) as {{ column }}{% if not loop.last %},{% endif %}
@@ -40,4 +49,5 @@ from (
 ) as edges ({{ columns | join(', ') }})
 {%- if not edges %}
 where 1 = 0
+{%- endif %}
 {%- endif %}
