@@ -6,6 +6,7 @@
     emptied or rewritten, --full-refresh included (it is ignored here, deliberately). -#}
 {% materialization steward_audit_table, default %}
   {%- set target_relation = this.incorporate(type='table') -%}
+  {%- set existing = load_cached_relation(this) -%}
   {%- set statements = steward.internal_obs_audit_ddl(target_relation, model.name) -%}
   {%- if should_full_refresh() -%}
     {{ log("steward: " ~ this ~ " holds recorded history; --full-refresh leaves it as it is", info=true) }}
@@ -21,6 +22,10 @@
     {% call noop_statement('main', 'OK', 'OK', 0) -%}
       -- steward_audit_table: {{ this }} exists with every column; nothing to do
     {%- endcall %}
+  {%- endif -%}
+  {%- set grant_config = config.get('grants') -%}
+  {%- if grant_config -%}
+    {% do apply_grants(target_relation, grant_config, should_revoke=should_revoke(existing, full_refresh_mode=false)) %}
   {%- endif -%}
   {{ run_hooks(post_hooks, inside_transaction=True) }}
   {{ adapter.commit() }}

@@ -32,6 +32,10 @@
              'select graph.*, ' ~ steward.internal_obs_text(graph_hash) ~ ' as graph_hash from (\n' ~ sql ~ '\n) as graph') }}
     {%- endcall %}
   {%- endif -%}
+  {%- set grant_config = config.get('grants') -%}
+  {%- if grant_config -%}
+    {% do apply_grants(target_relation, grant_config, should_revoke=should_revoke(existing, full_refresh_mode=True)) %}
+  {%- endif -%}
   {{ run_hooks(post_hooks, inside_transaction=True) }}
   {{ adapter.commit() }}
   {{ run_hooks(post_hooks, inside_transaction=False) }}

@@ -395,3 +395,38 @@ def test_lineage_is_rewritten_only_when_the_graph_changes(integration_project):
     project.warehouse.execute(mark)
     project.dbt("run", "--select", "steward_lineage", "--full-refresh")
     assert lineage_state(project) == ({first_hash}, edges)
+
+
+def scorecard_view_identity(project) -> tuple[int, str]:
+    """The scorecard view's catalog id (new whenever the view is created again) and its comment."""
+    if project.adapter == "postgres":
+        [row] = project.warehouse.query(
+            "select c.oid, obj_description(c.oid, 'pg_class') from pg_class c "
+            "join pg_namespace n on n.oid = c.relnamespace where n.nspname = %s and c.relname = %s",
+            (schema(project), "steward_quality_scorecard"))
+    else:
+        [row] = project.warehouse.query(
+            "select view_oid, comment from duckdb_views() where schema_name = ? and view_name = ?",
+            (schema(project), "steward_quality_scorecard"))
+    return int(row[0]), row[1]
+
+
+def test_scorecard_view_is_replaced_only_when_its_sql_changes(integration_project):
+    """Built again with the same SQL the view is left as it was (same catalog id); another scorecard_runs
+    changes its SQL, so it is created again with another stored md5; back to the project's setting, the
+    first md5 returns."""
+    project = integration_project
+    first_id, first_comment = scorecard_view_identity(project)
+    assert first_comment.startswith("steward sql md5 ")
+    project.dbt("run", "--select", "steward_quality_scorecard")
+    assert scorecard_view_identity(project) == (first_id, first_comment)
+
+    changed = json.dumps({"steward": {"scorecard_runs": 5, "record_runs": True}})
+    project.dbt("run", "--select", "steward_quality_scorecard", "--vars", changed)
+    changed_id, changed_comment = scorecard_view_identity(project)
+    assert changed_id != first_id and changed_comment.startswith("steward sql md5 ")
+    assert changed_comment != first_comment
+    project.dbt("run", "--select", "steward_quality_scorecard")
+    assert scorecard_view_identity(project)[1] == first_comment
+    assert project.warehouse.scalar(
+        f"select count(*) from {schema(project)}.steward_quality_scorecard where scope = 'project'") == 1
