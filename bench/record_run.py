@@ -134,10 +134,12 @@ class Capture:
     hook_sql_seconds: float = 0.0
     hook_cpu_seconds: float = 0.0
     parse_notes: list[str] = field(default_factory=list)
+    reparsed: list[str] = field(default_factory=list)
     _hooks_started: float = 0.0
 
     def reset(self) -> None:
         self.invocation_id, self.hook_statements, self.hook_sql_seconds, self.parse_notes = "", [], 0.0, []
+        self.reparsed = []
         self.hook_cpu_seconds = 0.0
 
     def __call__(self, event: Any) -> None:
@@ -153,6 +155,8 @@ class Capture:
                 self.hook_cpu_seconds += time.thread_time() - self._hooks_started
         if name in ("UnableToPartialParse", "PartialParsingNotEnabled"):
             self.parse_notes.append(f"{name}: {getattr(event.data, 'reason', '')}".strip(": "))
+        elif name == "PartialParsingFile":  # a file re-parsed although partial parsing is on
+            self.reparsed.append(f"{event.data.operation} {event.data.file_id}")
         if name not in ("SQLQuery", "SQLQueryStatus"):
             return
         node = getattr(getattr(event.data, "node_info", None), "unique_id", "") or ""
@@ -178,6 +182,7 @@ class Build:
     extra_models: dict[str, float]
     rows: dict[str, int]
     parse_notes: list[str]
+    reparsed: list[str]
 
 
 class Dbt(BenchDbt):
@@ -245,7 +250,8 @@ def one_build(dbt: Dbt, recording: bool, adapter: str) -> Build:
                  nodes=len(nodes), hook=sum(float(r.execution_time) for r in hooks),
                  hook_sql=capture.hook_sql_seconds, hook_cpu=capture.hook_cpu_seconds,
                  statements=list(capture.hook_statements),
-                 extra_models=extra, rows=rows, parse_notes=list(capture.parse_notes))
+                 extra_models=extra, rows=rows, parse_notes=list(capture.parse_notes),
+                 reparsed=list(capture.reparsed))
 
 
 def measure(adapter: str, tables: int, rows: int, rounds: int, threads: int, switch: str) -> dict[str, Any]:
@@ -300,12 +306,15 @@ def report(r: dict[str, Any]) -> None:
     rows = []
     for label, runs in (("off", off), ("on", on)):
         rows.append([label, median([b.wall for b in runs]), spread([b.wall for b in runs]),
+                     median([b.wall - b.elapsed for b in runs]),
                      median([b.cpu for b in runs]), spread([b.cpu for b in runs]), median([b.hook for b in runs]),
                      median([b.hook_cpu for b in runs]), median([b.hook_sql for b in runs]),
                      median([sum(b.extra_models.values()) for b in runs])])
-    rows.append(["on, first run", first.wall, "-", first.cpu, "-", first.hook, first.hook_cpu, first.hook_sql,
+    rows.append(["on, first run", first.wall, "-", first.wall - first.elapsed, first.cpu, "-", first.hook,
+                 first.hook_cpu, first.hook_sql,
                  sum(first.extra_models.values())])
-    print(table(["recording", "wall s (median)", "min-max", "cpu s (median)", "min-max", "hook s", "hook cpu s",
+    print(table(["recording", "wall s (median)", "min-max", "wall - dbt elapsed s", "cpu s (median)", "min-max",
+                 "hook s", "hook cpu s",
                  "hook sql s", "extra models s"], rows))
     difference = median([b.wall for b in on]) - median([b.wall for b in off])
     paired = [b_on.wall - b_off.wall for b_on, b_off in zip(on, off, strict=True)]
@@ -336,6 +345,10 @@ def report(r: dict[str, Any]) -> None:
         f"{name} {median([b.extra_models.get(name, 0.0) for b in on]):.3f}" for name in sorted(last.extra_models)))
     notes = sorted({note for b in [first, *off, *on] for note in b.parse_notes})
     print(f"full re-parses: {notes if notes else 'none (partial parsing throughout)'}", flush=True)
+    for label, runs in (("off", off), ("on", on)):
+        files = sorted({f for b in runs for f in b.reparsed})
+        print(f"files re-parsed in timed '{label}' builds: {len(files)}{': ' if files else ''}"
+              + ", ".join(files[:8]) + (" ..." if len(files) > 8 else ""), flush=True)
 
 
 def main() -> None:
