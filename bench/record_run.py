@@ -7,12 +7,17 @@ refs), tables/3 views over the marts, and two tests per table: unique and not_nu
 table in thirty gets steward.primary_key and steward.not_null_proportion instead (steward's own tests, with
 a quality dimension). The default 300 tables make 300 + 100 + 600 = 1,000 nodes.
 
-`dbt build` runs in-process (dbtRunner, one invocation at a time) with recording off and on, switched the
-way the runner switches it: the environment variable STEWARD_RECORD_RUNS (a change of --vars would re-parse
-the whole project; an environment variable re-parses only the five steward model files that read it, in
-both directions, so both modes pay it). With recording on the package also builds its five observability
-models (steward_invocations, steward_node_results, steward_metrics: incremental empty shells;
-steward_quality_scorecard: view; steward_lineage: table): they count as part of "on" and are shown apart.
+`dbt build` runs in-process (dbtRunner, one invocation at a time) with recording off and on, switched one
+of two ways (--switch):
+  * `project` (default): two copies of the project, one with `vars: {steward: {record_runs: true}}` in its
+    dbt_project.yml (its own DuckDB file or PostgreSQL schema), one without; each keeps its setting, as a
+    project that records every run does, so no build re-parses anything. This is what recording costs.
+  * `env`: one project, switched between builds by the environment variable STEWARD_RECORD_RUNS as the runner
+    sets it; each toggle re-parses the steward model files that read it (partial parse), a cost a project
+    that leaves recording on does not pay.
+With recording on the package also builds its five observability models (steward_invocations,
+steward_node_results, steward_metrics: audit tables, created once; steward_quality_scorecard: view;
+steward_lineage: rewritten when the graph changed): they count as part of "on" and are shown apart.
 Sequence: one untimed build with recording off (creates the 400 models), the first build with recording on
 (creates the audit tables; reported as the first-run cost), then --rounds rounds of off and on, alternating
 which goes first.
@@ -23,7 +28,7 @@ hook's statements (dbtRunner callback), so hook - hook sql is mostly Jinja; `ext
 execution_time of the five steward models; rows recorded = rows of this invocation in each audit table.
 
     .venv/bin/python bench/record_run.py [--adapter duckdb|postgres|both] [--tables 300] [--rows 1000]
-        [--rounds 3] [--threads 4]
+        [--rounds 3] [--threads 4] [--switch project|env]
 """
 
 from __future__ import annotations
@@ -62,15 +67,20 @@ STEWARD_TESTS_EVERY = 30  # one table in thirty is tested by steward's tests ins
 
 
 # -- the generated project -----------------------------------------------------------------------------
-def write_project(project: Path, adapter: str, schema: str, tables: int, rows: int, threads: int) -> int:
-    """Write the project; returns its node count (models + tests, before steward's own models)."""
+def write_project(project: Path, adapter: str, schema: str, tables: int, rows: int, threads: int,
+                  record_runs: bool | None = None) -> int:
+    """Write the project; returns its node count (models + tests, before steward's own models). With
+    record_runs True or False, the project sets the record_runs setting in its vars."""
     models = project / "models"
     models.mkdir(parents=True)
-    (project / "dbt_project.yml").write_text(yaml.safe_dump({
+    settings: dict[str, Any] = {
         "name": PROJECT_NAME, "version": "1.0.0", "config-version": 2, "profile": PROJECT_NAME,
         "model-paths": ["models"], "target-path": "target",
         "models": {PROJECT_NAME: {"+materialized": "table"}},
-    }, sort_keys=False))
+    }
+    if record_runs is not None:
+        settings["vars"] = {"steward": {"record_runs": record_runs}}
+    (project / "dbt_project.yml").write_text(yaml.safe_dump(settings, sort_keys=False))
     write_bench_profile(project, adapter, schema, PROJECT_NAME)
     profile = yaml.safe_load((project / "profiles.yml").read_text())
     profile[PROJECT_NAME]["outputs"]["bench"]["threads"] = threads
@@ -124,10 +134,12 @@ class Capture:
     hook_sql_seconds: float = 0.0
     hook_cpu_seconds: float = 0.0
     parse_notes: list[str] = field(default_factory=list)
+    reparsed: list[str] = field(default_factory=list)
     _hooks_started: float = 0.0
 
     def reset(self) -> None:
         self.invocation_id, self.hook_statements, self.hook_sql_seconds, self.parse_notes = "", [], 0.0, []
+        self.reparsed = []
         self.hook_cpu_seconds = 0.0
 
     def __call__(self, event: Any) -> None:
@@ -143,6 +155,8 @@ class Capture:
                 self.hook_cpu_seconds += time.thread_time() - self._hooks_started
         if name in ("UnableToPartialParse", "PartialParsingNotEnabled"):
             self.parse_notes.append(f"{name}: {getattr(event.data, 'reason', '')}".strip(": "))
+        elif name == "PartialParsingFile":  # a file re-parsed although partial parsing is on
+            self.reparsed.append(f"{event.data.operation} {event.data.file_id}")
         if name not in ("SQLQuery", "SQLQueryStatus"):
             return
         node = getattr(getattr(event.data, "node_info", None), "unique_id", "") or ""
@@ -168,14 +182,21 @@ class Build:
     extra_models: dict[str, float]
     rows: dict[str, int]
     parse_notes: list[str]
+    reparsed: list[str]
 
 
 class Dbt(BenchDbt):
-    def __init__(self, project: Path) -> None:
+    """One bench project; `env_switch` sets STEWARD_RECORD_RUNS for each build, else the project's own vars
+    decide."""
+
+    def __init__(self, project: Path, schema: str, env_switch: bool) -> None:
         super().__init__(project, Capture())
+        self.schema, self.env_switch = schema, env_switch
+        self.duckdb_path = project / "bench.duckdb"
 
     def build(self, recording: bool) -> tuple[float, float, Any]:
-        os.environ[SWITCH] = "true" if recording else "false"
+        if self.env_switch:
+            os.environ[SWITCH] = "true" if recording else "false"
         try:
             start, cpu_start = time.perf_counter(), time.process_time()
             result = self.invoke("build")
@@ -213,7 +234,7 @@ def recorded_rows(adapter: str, schema: str, duckdb_path: Path, invocation_id: s
 
 
 # -- the measurement ------------------------------------------------------------------------------------------
-def one_build(dbt: Dbt, recording: bool, adapter: str, schema: str, duckdb_path: Path) -> Build:
+def one_build(dbt: Dbt, recording: bool, adapter: str) -> Build:
     wall, cpu, result = dbt.build(recording)
     capture: Capture = dbt.capture  # type: ignore[assignment]
     results = result.result.results
@@ -224,38 +245,45 @@ def one_build(dbt: Dbt, recording: bool, adapter: str, schema: str, duckdb_path:
         raise RuntimeError(f"build with recording {'on' if recording else 'off'}: {failed[:5]}")
     extra = {r.node.name: float(r.execution_time) for r in nodes
              if r.node.package_name == "steward" and r.node.name in RECORDING_MODELS}
-    rows = recorded_rows(adapter, schema, duckdb_path, capture.invocation_id) if recording else {}
+    rows = recorded_rows(adapter, dbt.schema, dbt.duckdb_path, capture.invocation_id) if recording else {}
     return Build(mode="on" if recording else "off", wall=wall, cpu=cpu, elapsed=float(result.result.elapsed_time),
                  nodes=len(nodes), hook=sum(float(r.execution_time) for r in hooks),
                  hook_sql=capture.hook_sql_seconds, hook_cpu=capture.hook_cpu_seconds,
                  statements=list(capture.hook_statements),
-                 extra_models=extra, rows=rows, parse_notes=list(capture.parse_notes))
+                 extra_models=extra, rows=rows, parse_notes=list(capture.parse_notes),
+                 reparsed=list(capture.reparsed))
 
 
-def measure(adapter: str, tables: int, rows: int, rounds: int, threads: int) -> dict[str, Any]:
+def measure(adapter: str, tables: int, rows: int, rounds: int, threads: int, switch: str) -> dict[str, Any]:
     with sandbox("rec") as (prefix, directory):
-        schema = "main" if adapter == "duckdb" else f"{prefix}_rec"
-        project = directory / "project"
-        nodes = write_project(project, adapter, schema, tables, rows, threads)
-        duckdb_path = project / "bench.duckdb"
-        dbt = Dbt(project)
-        dbt.invoke("deps")
-        warm = one_build(dbt, False, adapter, schema, duckdb_path)
-        print(f"[{adapter}] project of {nodes:,} nodes; untimed first build (recording off): {warm.wall:.1f} s, "
-              f"{warm.nodes:,} nodes", flush=True)
-        first = one_build(dbt, True, adapter, schema, duckdb_path)
+        sides: dict[bool, Dbt] = {}
+        for recording in ((False, True) if switch == "project" else (None,)):
+            label = {None: "", False: "_off", True: "_on"}[recording]
+            schema = "main" if adapter == "duckdb" else f"{prefix}_rec{label}"
+            project = directory / f"project{label}"
+            nodes = write_project(project, adapter, schema, tables, rows, threads, record_runs=recording)
+            dbt = Dbt(project, schema, env_switch=recording is None)
+            dbt.invoke("deps")
+            if recording is None:
+                sides = {False: dbt, True: dbt}
+            else:
+                sides[recording] = dbt
+        warm = one_build(sides[False], False, adapter)
+        print(f"[{adapter}] project of {nodes:,} nodes, switch {switch}; untimed first build (recording off): "
+              f"{warm.wall:.1f} s, {warm.nodes:,} nodes", flush=True)
+        first = one_build(sides[True], True, adapter)
         print(f"[{adapter}] first build with recording on (creates the audit tables): {first.wall:.1f} s, "
               f"hook {first.hook:.2f} s", flush=True)
         builds: dict[str, list[Build]] = defaultdict(list)
         for n in range(rounds):
             order = (False, True) if n % 2 == 0 else (True, False)
             for recording in order:
-                b = one_build(dbt, recording, adapter, schema, duckdb_path)
+                b = one_build(sides[recording], recording, adapter)
                 builds[b.mode].append(b)
             print(f"[{adapter}] round {n + 1}/{rounds} ({'off' if not order[0] else 'on'} first): "
                   f"off {builds['off'][-1].wall:.1f} s, on {builds['on'][-1].wall:.1f} s "
                   f"(hook {builds['on'][-1].hook:.2f} s); {os.getloadavg()[0]:.1f} load", flush=True)
-    return {"adapter": adapter, "nodes": nodes, "rows": rows, "threads": threads, "first": first,
+    return {"adapter": adapter, "nodes": nodes, "rows": rows, "threads": threads, "switch": switch, "first": first,
             "off": builds["off"], "on": builds["on"]}
 
 
@@ -274,16 +302,19 @@ def report(r: dict[str, Any]) -> None:
     off, on, first = r["off"], r["on"], r["first"]
     print(f"\n## {r['adapter']}: {r['nodes']:,}-node project ({off[0].nodes:,} nodes built with recording off, "
           f"{on[0].nodes:,} on), {r['rows']:,} rows per base table, threads {r['threads']}, "
-          f"{len(on)} rounds\n")
+          f"{len(on)} rounds, switch {r['switch']}\n")
     rows = []
     for label, runs in (("off", off), ("on", on)):
         rows.append([label, median([b.wall for b in runs]), spread([b.wall for b in runs]),
+                     median([b.wall - b.elapsed for b in runs]),
                      median([b.cpu for b in runs]), spread([b.cpu for b in runs]), median([b.hook for b in runs]),
                      median([b.hook_cpu for b in runs]), median([b.hook_sql for b in runs]),
                      median([sum(b.extra_models.values()) for b in runs])])
-    rows.append(["on, first run", first.wall, "-", first.cpu, "-", first.hook, first.hook_cpu, first.hook_sql,
+    rows.append(["on, first run", first.wall, "-", first.wall - first.elapsed, first.cpu, "-", first.hook,
+                 first.hook_cpu, first.hook_sql,
                  sum(first.extra_models.values())])
-    print(table(["recording", "wall s (median)", "min-max", "cpu s (median)", "min-max", "hook s", "hook cpu s",
+    print(table(["recording", "wall s (median)", "min-max", "wall - dbt elapsed s", "cpu s (median)", "min-max",
+                 "hook s", "hook cpu s",
                  "hook sql s", "extra models s"], rows))
     difference = median([b.wall for b in on]) - median([b.wall for b in off])
     paired = [b_on.wall - b_off.wall for b_on, b_off in zip(on, off, strict=True)]
@@ -314,6 +345,10 @@ def report(r: dict[str, Any]) -> None:
         f"{name} {median([b.extra_models.get(name, 0.0) for b in on]):.3f}" for name in sorted(last.extra_models)))
     notes = sorted({note for b in [first, *off, *on] for note in b.parse_notes})
     print(f"full re-parses: {notes if notes else 'none (partial parsing throughout)'}", flush=True)
+    for label, runs in (("off", off), ("on", on)):
+        files = sorted({f for b in runs for f in b.reparsed})
+        print(f"files re-parsed in timed '{label}' builds: {len(files)}{': ' if files else ''}"
+              + ", ".join(files[:8]) + (" ..." if len(files) > 8 else ""), flush=True)
 
 
 def main() -> None:
@@ -322,6 +357,9 @@ def main() -> None:
     p.add_argument("--rows", type=rows_arg, default=1_000, help="rows per base table")
     p.add_argument("--rounds", type=int, default=3, help="timed rounds (each builds off and on once)")
     p.add_argument("--threads", type=int, default=4, help="dbt threads")
+    p.add_argument("--switch", choices=("project", "env"), default="project",
+                   help="project: two copies, recording fixed in each (no re-parse); env: one project, "
+                        f"{SWITCH} toggled between builds")
     args = p.parse_args()
     if args.tables < 3 or args.rounds < 1 or args.threads < 1:
         p.error("--tables needs at least 3, --rounds and --threads at least 1")
@@ -329,10 +367,10 @@ def main() -> None:
     adapter_list = chosen_adapters(args.adapter)
     header("run capture: dbt build with steward.record_run off vs on", adapter_list,
            f"tables {args.tables} + views {args.tables // 3} + tests {args.tables // 3 * 6}, {args.rows:,} rows "
-           f"per base table, {args.rounds} rounds, threads {args.threads}; switch: env {SWITCH}; wall = the "
+           f"per base table, {args.rounds} rounds, threads {args.threads}; switch: {args.switch}; wall = the "
            f"whole in-process dbt build; hook = on-run-end node execution_time; hook sql = its SQLQueryStatus")
     for adapter in adapter_list:
-        report(measure(adapter, args.tables, args.rows, args.rounds, args.threads))
+        report(measure(adapter, args.tables, args.rows, args.rounds, args.threads, args.switch))
     footer(started)
 
 

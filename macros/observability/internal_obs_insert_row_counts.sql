@@ -1,7 +1,7 @@
 {#- The row count of every relation the run built, in ONE insert ... select of count(*) per
     relation, plus the metrics models declare in meta steward_metrics ({name: sql expression}). -#}
-{% macro internal_obs_insert_row_counts(nodes, invocation, measured_at) -%}
-  {%- set relation = steward.internal_obs_audit_relation('steward_metrics') -%}
+{% macro internal_obs_insert_row_counts(nodes, invocation, measured_at, relation=none) -%}
+  {%- set relation = relation or steward.internal_obs_audit_relation('steward_metrics') -%}
   {%- set columns = steward.internal_obs_audit_columns('steward_metrics') | map(attribute=0) | join(', ') -%}
   {%- set sql -%}
     insert into {{ relation }} ({{ columns }})

@@ -9,45 +9,65 @@
   {%- if not execute or not steward.setting('record_runs') -%}
     {{ return('') }}
   {%- endif -%}
-  {#- Rows hold raw values; internal_obs_insert_values writes each as a literal of its column's
-      type in one pass (a macro call per value made the hook cost seconds on 1,000 nodes). -#}
-  {%- set recorded_at = modules.datetime.datetime.now(modules.pytz.utc) -%}
+  {#- Rows hold raw values (timestamps as strings); internal_obs_insert_values sends each table's rows
+      in one statement, as one JSON literal where the adapter parses JSON. Per node the loop only
+      reads attributes: a macro call or a filter per value made the hook cost seconds on 1,000 nodes. -#}
+  {%- set stamp_format = '%Y-%m-%d %H:%M:%S.%f' -%}
+  {%- set recorded_at = modules.datetime.datetime.now(modules.pytz.utc).strftime(stamp_format) -%}
+  {%- set builtin_dimensions = {'not_null': 'completeness', 'unique': 'uniqueness', 'accepted_values': 'validity',
+                                'relationships': 'consistency'} -%}
+  {%- set audit_tables = ['steward_invocations', 'steward_node_results', 'steward_metrics'] -%}
 
   {%- set counts = {'errors': 0, 'test_failures': 0, 'warnings': 0, 'skipped': 0} -%}
   {%- set node_rows = [] -%}
   {%- set measured = [] -%}
+  {%- set built = [] -%}
   {%- for result in results if result.node is defined and result.node is not none -%}
     {%- set node = result.node -%}
     {%- set status = result.status | string -%}
+    {%- set resource_type = node.resource_type | string -%}
     {%- if status in ['error', 'runtime error'] -%}{%- do counts.update({'errors': counts.errors + 1}) -%}
     {%- elif status == 'fail' -%}{%- do counts.update({'test_failures': counts.test_failures + 1}) -%}
     {%- elif status == 'warn' -%}{%- do counts.update({'warnings': counts.warnings + 1}) -%}
     {%- elif status == 'skipped' -%}{%- do counts.update({'skipped': counts.skipped + 1}) -%}
     {%- endif -%}
-    {%- set model_id = (node.attached_node if node.attached_node is defined else none) if node.resource_type == 'test' else node.unique_id -%}
+    {%- set is_test = resource_type == 'test' -%}
+    {%- set model_id = (node.attached_node if node.attached_node is defined else none) if is_test else node.unique_id -%}
     {%- set model_node = graph.nodes.get(model_id) if model_id else none -%}
     {%- set execute_timing = result.timing | selectattr('name', 'equalto', 'execute') | list -%}
+    {%- set started = execute_timing[0].started_at if execute_timing else none -%}
+    {%- set completed = execute_timing[0].completed_at if execute_timing else none -%}
     {%- set response = result.adapter_response or {} -%}
     {%- set rows_affected = response.get('rows_affected') if response is mapping else none -%}
-    {%- set materialization = node.config.materialized if node.resource_type in ['model', 'seed', 'snapshot'] else none -%}
+    {%- set materialization = node.config.materialized if resource_type in ['model', 'seed', 'snapshot'] else none -%}
+    {%- set dimension = none -%}
+    {%- if is_test -%}
+      {#- The test's meta steward_dimension (steward's tests set it), else that of dbt's built-in test. -#}
+      {%- set metadata = node.test_metadata if node.test_metadata is defined else none -%}
+      {%- set test_name = (metadata.get('name') if metadata is mapping else metadata.name) if metadata else none -%}
+      {%- set dimension = (node.config.meta or {}).get('steward_dimension') or builtin_dimensions.get(test_name) -%}
+    {%- endif -%}
     {%- do node_rows.append([
         invocation_id,
         node.unique_id,
-        node.resource_type,
+        resource_type,
         node.name,
         node.package_name,
         model_id,
         model_node.name if model_node else none,
         materialization,
         status,
-        execute_timing[0].started_at if execute_timing else none,
-        execute_timing[0].completed_at if execute_timing else none,
+        started.strftime(stamp_format) if started else none,
+        completed.strftime(stamp_format) if completed else none,
         (result.execution_time or 0) | float,
         rows_affected if rows_affected is number and rows_affected >= 0 else none,
         result.failures if result.failures is number else none,
-        result.message,
-        steward.internal_obs_quality_dimension(node) if node.resource_type == 'test' else none,
+        (result.message | string).split() | join(' ') | truncate(1000, true, '', 0) if result.message else none,
+        dimension,
         recorded_at]) -%}
+    {%- if node.package_name == 'steward' and node.name in audit_tables and status == 'success' -%}
+      {%- do built.append(node.name) -%}
+    {%- endif -%}
     {#- steward's own audit tables grow by design: their counts would only be noise. -#}
     {%- if status == 'success' and materialization not in [none, 'view', 'ephemeral'] and node.relation_name
           and 'steward_observability' not in (node.config.tags or []) -%}
@@ -66,22 +86,27 @@
       target.name,
       steward.target_tier(),
       adapter.type(),
-      context.user,
-      context.git_branch,
-      context.git_sha,
-      context.deploy_id,
-      (invocation_args_dict.get('select') or []) | join(' '),
+      context.user or none,
+      context.git_branch or none,
+      context.git_sha or none,
+      context.deploy_id or none,
+      ((invocation_args_dict.get('select') or []) | join(' ') | truncate(1000, true, '', 0)) or none,
       dbt_version,
-      run_started_at,
+      run_started_at.strftime(stamp_format),
       recorded_at,
       'failed' if failed else 'success',
       node_rows | length, counts.errors, counts.test_failures, counts.warnings, counts.skipped] -%}
 
-  {%- do steward.internal_obs_insert_values('steward_invocations', [invocation_row]) -%}
-  {%- do steward.internal_obs_insert_values('steward_node_results', node_rows) -%}
+  {#- An audit table the run built is ready for the insert; one it did not is checked first. -#}
+  {%- set relations = {} -%}
+  {%- for table_name in audit_tables -%}
+    {%- do relations.update({table_name: steward.internal_obs_audit_relation(table_name, ensure=table_name not in built)}) -%}
+  {%- endfor -%}
+  {%- do steward.internal_obs_insert_values('steward_invocations', [invocation_row], relations.steward_invocations) -%}
+  {%- do steward.internal_obs_insert_values('steward_node_results', node_rows, relations.steward_node_results) -%}
   {%- if steward.setting('record_row_counts') and measured -%}
     {%- do steward.internal_obs_insert_row_counts(measured, steward.internal_obs_text(invocation_id),
-                                                  steward.internal_obs_stamp(recorded_at)) -%}
+                                                  steward.internal_obs_stamp(recorded_at), relations.steward_metrics) -%}
   {%- endif -%}
   {{ return('') }}
 {%- endmacro %}

@@ -1,5 +1,6 @@
-{#- Appended to by steward.record_run at the end of each run; the model only creates the table,
-    and full_refresh=false keeps a --full-refresh from erasing the history. -#}
-{{ config(materialized='incremental', full_refresh=false, on_schema_change='append_new_columns',
-          enabled=steward.setting('record_runs'), tags=['steward_observability']) }}
+{#- Appended to by steward.record_run at the end of each run. The model is the table's empty shell;
+    the materialization creates the table when missing and adds new columns, never drops or empties
+    it (--full-refresh included). -#}
+{{ config(materialized='steward_audit_table', enabled=steward.setting('record_runs'),
+          tags=['steward_observability']) }}
 {{ steward.internal_obs_audit_shell('steward_invocations') }}

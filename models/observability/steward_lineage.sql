@@ -1,7 +1,9 @@
 {#- One row per edge of the project's graph, from the manifest at the run: models, seeds,
     snapshots, sources and exposures (tests left out), so downstream impact is a recursive
-    query in SQL (see steward_observability.yml). -#}
-{{ config(materialized='table', enabled=steward.setting('record_runs'), tags=['steward_observability']) }}
+    query in SQL (see steward_observability.yml). Edges are sorted, so the compiled SQL changes
+    only when the graph does; the steward_graph_table materialization rewrites the table only then
+    (it adds the column graph_hash). -#}
+{{ config(materialized='steward_graph_table', enabled=steward.setting('record_runs'), tags=['steward_observability']) }}
 
 {%- set edges = [] -%}
 {%- if execute -%}
@@ -24,6 +26,15 @@
 {%- set text = dbt.type_string() %}
 {%- set columns = ['parent_unique_id', 'parent_resource_type', 'parent_name',
                    'child_unique_id', 'child_resource_type', 'child_name'] %}
+{#- The edges as one JSON literal where the adapter parses JSON (no Jinja per value), else VALUES. #}
+{%- set json_source = steward.internal_obs_json_rows_sql(tojson(edges | sort)) if edges else '' %}
+{%- if json_source %}
+select
+{%- for column in columns %}
+    cast(r ->> {{ loop.index0 }} as {{ text }}) as {{ column }}{% if not loop.last %},{% endif %}
+{%- endfor %}
+from {{ json_source }}
+{%- else %}
 select
 {%- for column in columns %}
     cast({{ column }} as {{ text }}) as {{ column }}{% if not loop.last %},{% endif %}
@@ -31,11 +42,12 @@ select
 from (
     values
     {%- if edges %}
-    {{ steward.internal_obs_values_sql(edges, ['text', 'text', 'text', 'text', 'text', 'text']) }}
+    {{ steward.internal_obs_values_sql(edges | sort, ['text', 'text', 'text', 'text', 'text', 'text']) }}
     {%- else %}
     (null, null, null, null, null, null)
     {%- endif %}
 ) as edges ({{ columns | join(', ') }})
 {%- if not edges %}
 where 1 = 0
+{%- endif %}
 {%- endif %}

@@ -5,7 +5,7 @@
                         window of (pass 1, warn 0.5, fail or error 0);
       model overall   = mean of the model's dimension scores;
       project         = mean of the models' overall scores. -#}
-{{ config(materialized='view', enabled=steward.setting('record_runs'), tags=['steward_observability']) }}
+{{ config(materialized='steward_stable_view', enabled=steward.setting('record_runs'), tags=['steward_observability']) }}
 
 with recent_invocations as (
     select

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pytest
 
@@ -154,6 +155,55 @@ def test_node_results_match_dbt_results(integration_project):
     assert recorded == expected
 
 
+def test_node_result_rows_carry_dbt_values(integration_project):
+    """Every column of steward_node_results, value for value, against dbt's own results of the build."""
+    project = integration_project
+    recorded = {row[0]: row[1:] for row in project.warehouse.query(
+        f"select unique_id, node_name, package_name, model_name, materialization, started_at, completed_at, "
+        f"execution_seconds, rows_affected, message, recorded_at "
+        f"from {schema(project)}.steward_node_results where invocation_id = '{project.build_invocation_id}'")}
+    [(finished,)] = project.warehouse.query(
+        f"select finished_at from {schema(project)}.steward_invocations "
+        f"where invocation_id = '{project.build_invocation_id}'")
+    nodes = project.build_manifest["nodes"]
+    checked = 0
+    for result in project.build_result.result.results:
+        node = result.node
+        if node.resource_type == "operation":
+            continue
+        timing = {t.name: t for t in result.timing}.get("execute")
+        model_id = getattr(node, "attached_node", None) if node.resource_type == "test" else node.unique_id
+        expected_model = nodes[model_id]["name"] if model_id in nodes else None
+        materialization = node.config.materialized if node.resource_type in ("model", "seed", "snapshot") else None
+        message = " ".join(str(result.message).split()) if result.message else None
+        name, package, model_name, materialized, started, completed, seconds, rows, text, at = recorded[node.unique_id]
+        assert (name, package, model_name, materialized, text) == (
+            node.name, node.package_name, expected_model, materialization, message), node.unique_id
+        assert started == (timing.started_at.replace(tzinfo=None) if timing else None), node.unique_id
+        assert completed == (timing.completed_at.replace(tzinfo=None) if timing else None), node.unique_id
+        assert float(seconds) == pytest.approx(result.execution_time, abs=1e-3)
+        reported = (result.adapter_response or {}).get("rows_affected")
+        assert rows == (reported if isinstance(reported, int) and reported >= 0 else None), node.unique_id
+        assert at == finished
+        checked += 1
+    assert checked == len(recorded) > 50
+
+
+def test_recorded_text_keeps_quotes_backslashes_and_unicode(integration_project, monkeypatch):
+    """Values travel to the warehouse inside one SQL literal: quotes, backslashes and non-ASCII text come
+    back exactly as they were; an empty value is null."""
+    project = integration_project
+    monkeypatch.setenv("STEWARD_USER", "O'Brien \\ Zoë")
+    monkeypatch.setenv("STEWARD_GIT_BRANCH", "feat/it's\n  done")
+    monkeypatch.setenv("STEWARD_DEPLOY_ID", "")
+    project.dbt("run", "--select", "settings_resolved")
+    invocation = last_invocation_id(project)
+    assert project.warehouse.query(
+        f"select user_name, git_branch, deploy_id, selection, status from {schema(project)}.steward_invocations "
+        f"where invocation_id = '{invocation}'") == [("O'Brien \\ Zoë", "feat/it's\n  done", None,
+                                                      "settings_resolved", "success")]
+
+
 def test_row_counts_recorded_for_every_built_table(integration_project):
     project = integration_project
     counts = dict(project.warehouse.query(
@@ -163,14 +213,83 @@ def test_row_counts_recorded_for_every_built_table(integration_project):
     assert counts == project.build_row_counts
 
 
-def test_full_refresh_keeps_the_audit_history(integration_project):
+AUDIT_TABLES = ("steward_invocations", "steward_node_results", "steward_metrics")
+
+
+def audit_rows_of(project, invocation_id: str) -> dict[str, list[tuple[object, ...]]]:
+    return {table: sorted(project.warehouse.query(
+                f"select * from {schema(project)}.{table} where invocation_id = '{invocation_id}'"), key=repr)
+            for table in AUDIT_TABLES}
+
+
+def column_names(project, table: str) -> list[str]:
+    placeholder = "%s" if project.adapter == "postgres" else "?"
+    return [name for (name,) in project.warehouse.query(
+        "select column_name from information_schema.columns where table_schema = " + placeholder
+        + " and table_name = " + placeholder + " order by ordinal_position", (schema(project), table))]
+
+
+def test_audit_history_survives_rebuilds_and_full_refresh(integration_project):
+    """Building the audit models again, plainly or with --full-refresh, leaves every recorded row as it was
+    (the build's rows compared value for value) and only adds the rows of the runs themselves."""
     project = integration_project
-    table = f"{schema(project)}.steward_invocations"
-    before = project.warehouse.scalar(f"select count(*) from {table}")
-    project.dbt("run", "--select", "steward_invocations", "--full-refresh")
-    after = project.warehouse.query(f"select invocation_id, command from {table}")
-    assert len(after) == before + 1  # the run itself is recorded; nothing erased
-    assert (project.build_invocation_id, "build") in after
+    build_rows = audit_rows_of(project, project.build_invocation_id)
+    assert all(build_rows.values()), {table: len(rows) for table, rows in build_rows.items()}
+    invocations = f"{schema(project)}.steward_invocations"
+    before = project.warehouse.scalar(f"select count(*) from {invocations}")
+    for flags in ((), ("--full-refresh",)):
+        project.dbt("run", "--select", *AUDIT_TABLES, *flags)
+    assert audit_rows_of(project, project.build_invocation_id) == build_rows
+    commands = project.warehouse.query(f"select command from {invocations}")
+    assert len(commands) == before + 2  # the two runs are recorded too; nothing erased
+    for table in AUDIT_TABLES:
+        assert column_names(project, table) == AUDIT_COLUMNS[table], table
+
+
+# The package's column lists (macros/observability/internal_obs_audit_columns.sql), written out again here.
+AUDIT_COLUMNS = {
+    "steward_invocations": [
+        "invocation_id", "command", "project_name", "target_name", "tier", "adapter_type", "user_name",
+        "git_branch", "git_sha", "deploy_id", "selection", "dbt_version", "started_at", "finished_at", "status",
+        "nodes", "errors", "test_failures", "warnings", "skipped"],
+    "steward_node_results": [
+        "invocation_id", "unique_id", "resource_type", "node_name", "package_name", "model_unique_id",
+        "model_name", "materialization", "status", "started_at", "completed_at", "execution_seconds",
+        "rows_affected", "failures", "message", "quality_dimension", "recorded_at"],
+    "steward_metrics": [
+        "invocation_id", "measured_at", "model_unique_id", "model_name", "metric_name", "metric_value"],
+}
+
+
+def test_audit_table_of_an_older_column_list_gains_the_new_columns_and_keeps_its_rows(integration_project):
+    """steward_metrics as an older steward left it (without model_name and metric_name, here): building the
+    model adds the two columns at the end, every old row kept with nulls there; the next run fills them."""
+    project = integration_project
+    prefix = schema(project)
+    table, saved = f"{prefix}.steward_metrics", f"{prefix}.steward_metrics_saved"
+    kept = "invocation_id, measured_at, model_unique_id, metric_value"
+    project.warehouse.execute(f"alter table {table} rename to steward_metrics_saved")
+    try:
+        project.warehouse.execute(f"create table {table} as select {kept} from {saved}")
+        old_rows = sorted(project.warehouse.query(f"select {kept} from {table}"), key=repr)
+        assert old_rows
+        project.dbt("run", "--select", "steward_metrics")
+        assert column_names(project, "steward_metrics") == [
+            "invocation_id", "measured_at", "model_unique_id", "metric_value", "model_name", "metric_name"]
+        assert sorted(project.warehouse.query(
+            f"select {kept} from {table} where model_name is null and metric_name is null"), key=repr) == old_rows
+        project.dbt("run", "--select", "settings_resolved")
+        invocation = last_invocation_id(project)
+        assert project.warehouse.query(
+            f"select model_name, metric_name, metric_value from {table} where invocation_id = '{invocation}'"
+        ) == [("settings_resolved", "row_count", 3.0)]
+    finally:
+        project.warehouse.execute(f"drop table if exists {table}")
+        project.warehouse.execute(f"alter table {saved} rename to steward_metrics")
+
+
+def last_invocation_id(project) -> str:
+    return json.loads((project.directory / "target" / "run_results.json").read_text())["metadata"]["invocation_id"]
 
 
 # --- scorecard and lineage -------------------------------------------------------------------------
@@ -238,3 +357,76 @@ def test_lineage_holds_every_edge_of_the_manifest(integration_project):
     recorded = set(project.warehouse.query(
         f"select parent_unique_id, child_unique_id from {schema(project)}.steward_lineage"))
     assert expected and recorded == expected
+
+
+def lineage_state(project) -> tuple[set[str], set[tuple[str, str, str]]]:
+    rows = project.warehouse.query(
+        f"select graph_hash, parent_unique_id, child_unique_id, child_name from {schema(project)}.steward_lineage")
+    return {row[0] for row in rows}, {row[1:] for row in rows}
+
+
+def test_lineage_is_rewritten_only_when_the_graph_changes(integration_project):
+    """A marker written into steward_lineage survives a rebuild of the same graph (same stored hash: the
+    table was not rewritten); a model added to the project rewrites it with the new edge and another hash;
+    removing the model again brings back the first hash; --full-refresh always rewrites."""
+    project = integration_project
+    table = f"{schema(project)}.steward_lineage"
+    [first_hash], edges = lineage_state(project)
+    parent, child, name = sorted(edges)[0]
+    mark = (f"update {table} set child_name = 'marker' "
+            f"where parent_unique_id = '{parent}' and child_unique_id = '{child}'")
+    project.warehouse.execute(mark)
+    project.dbt("run", "--select", "steward_lineage")
+    assert lineage_state(project) == ({first_hash}, edges - {(parent, child, name)} | {(parent, child, "marker")})
+
+    probe = project.directory / "models" / "lineage_probe.sql"
+    probe.write_text("select * from {{ ref('settings_resolved') }}\n")
+    try:
+        project.dbt("run", "--select", "steward_lineage")
+        [changed_hash], changed_edges = lineage_state(project)
+        assert changed_hash != first_hash
+        assert changed_edges == edges | {("model.steward_integration_tests.settings_resolved",
+                                          "model.steward_integration_tests.lineage_probe", "lineage_probe")}
+    finally:
+        probe.unlink()
+    project.dbt("run", "--select", "steward_lineage")
+    assert lineage_state(project) == ({first_hash}, edges)
+
+    project.warehouse.execute(mark)
+    project.dbt("run", "--select", "steward_lineage", "--full-refresh")
+    assert lineage_state(project) == ({first_hash}, edges)
+
+
+def scorecard_view_identity(project) -> tuple[int, str]:
+    """The scorecard view's catalog id (new whenever the view is created again) and its comment."""
+    if project.adapter == "postgres":
+        [row] = project.warehouse.query(
+            "select c.oid, obj_description(c.oid, 'pg_class') from pg_class c "
+            "join pg_namespace n on n.oid = c.relnamespace where n.nspname = %s and c.relname = %s",
+            (schema(project), "steward_quality_scorecard"))
+    else:
+        [row] = project.warehouse.query(
+            "select view_oid, comment from duckdb_views() where schema_name = ? and view_name = ?",
+            (schema(project), "steward_quality_scorecard"))
+    return int(row[0]), row[1]
+
+
+def test_scorecard_view_is_replaced_only_when_its_sql_changes(integration_project):
+    """Built again with the same SQL the view is left as it was (same catalog id); another scorecard_runs
+    changes its SQL, so it is created again with another stored md5; back to the project's setting, the
+    first md5 returns."""
+    project = integration_project
+    first_id, first_comment = scorecard_view_identity(project)
+    assert first_comment.startswith("steward sql md5 ")
+    project.dbt("run", "--select", "steward_quality_scorecard")
+    assert scorecard_view_identity(project) == (first_id, first_comment)
+
+    changed = json.dumps({"steward": {"scorecard_runs": 5, "record_runs": True}})
+    project.dbt("run", "--select", "steward_quality_scorecard", "--vars", changed)
+    changed_id, changed_comment = scorecard_view_identity(project)
+    assert changed_id != first_id and changed_comment.startswith("steward sql md5 ")
+    assert changed_comment != first_comment
+    project.dbt("run", "--select", "steward_quality_scorecard")
+    assert scorecard_view_identity(project)[1] == first_comment
+    assert project.warehouse.scalar(
+        f"select count(*) from {schema(project)}.steward_quality_scorecard where scope = 'project'") == 1
