@@ -260,6 +260,23 @@ def all_checkpoints(context: Context, warehouse: Warehouse) -> list[Checkpoint]:
     return [c for c in [*local, *remote.read()] if c.target == target]
 
 
+def reconcile(context: Context, warehouse: Warehouse, backfill_id: str) -> None:
+    """Give each copy of a backfill's journal the checkpoints only the other has.
+
+    A checkpoint is written locally first, then to the warehouse: a kill between the two leaves it
+    only locally, and a lost machine leaves only the warehouse's. A resumed backfill repairs both,
+    so either copy alone tells the whole story again."""
+    local_store = LocalCheckpoints(context.project.target_path / "steward" / "backfills")
+    remote_store = WarehouseCheckpoints(warehouse, context.policy.rollback_schema)
+    local = [c for c in local_store.read() if c.backfill_id == backfill_id]
+    remote = [c for c in remote_store.read() if c.backfill_id == backfill_id]
+    local_set, remote_set = set(local), set(remote)
+    for checkpoint in (c for c in local if c not in remote_set):
+        remote_store.write(checkpoint)
+    for checkpoint in (c for c in remote if c not in local_set):
+        local_store.write(checkpoint)
+
+
 def unfinished_backfill(checkpoints: list[Checkpoint], model: str, window: str) -> str | None:
     """The latest backfill of this model and window that never finished."""
     finished = {c.backfill_id for c in checkpoints if c.event == "finished"}
@@ -312,6 +329,9 @@ def backfill(context: Context, options: BackfillOptions, invoker: DbtInvoker,
         result.skipped = [batch for batch in planned if _iso(batch.start) in done]
         if options.dry_run:
             return result
+        if options.resume:
+            with opened(context.project.connection) as warehouse:
+                reconcile(context, warehouse, backfill_id)
         journal = Checkpoints(context, backfill_id, target.name, window)
         record = _start(context, ledger, journal, result, options)
         for batch in planned:
