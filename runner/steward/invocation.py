@@ -66,11 +66,11 @@ class DbtInvoker:
         self.callbacks = list(callbacks)
 
     def base_args(self) -> list[str]:
-        return [
-            "--project-dir", str(self.project.project_dir),
-            "--profiles-dir", str(self.project.profiles_dir),
-            "--target", self.project.target_name,
-        ]
+        """Where the project is, and its target only as the person gave it: dbt resolves the profile's
+        default to the same target, and its parse state stays shared with plain dbt runs."""
+        target = ["--target", self.project.target_arg] if self.project.target_arg else []
+        return ["--project-dir", str(self.project.project_dir), "--profiles-dir", str(self.project.profiles_dir),
+                *target]
 
     def invoke(self, command: Sequence[str], extra: Sequence[str] = (), manifest: Any = None) -> DbtOutcome:
         from dbt.cli.main import dbtRunner

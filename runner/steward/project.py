@@ -32,6 +32,10 @@ class Project:
     target_path: Path
     connection: Connection
     packages_install_path: str = "dbt_packages"
+    # The target as dbt's own --target would see it (the option, else DBT_TARGET), None for the profile's
+    # default. dbt hashes that argument into its parse state: passing the resolved default instead would
+    # make every plain `dbt build` after a deploy re-parse the whole project, and back.
+    target_arg: str | None = None
 
     @property
     def adapter_type(self) -> str:
@@ -90,6 +94,7 @@ def load_project(
         target_path=target_path,
         connection=connection,
         packages_install_path=str(project_yaml.get("packages-install-path") or "dbt_packages"),
+        target_arg=target,
     )
 
 

@@ -40,3 +40,28 @@ def test_bad_selection_is_refused_before_dbt_runs(shop_project):
     assert done.returncode == 2
     assert done.stderr.strip() == "steward: error: --select: 'fct_orders;drop' is not a valid selection term"
     assert shop_project.warehouse.catalog() == before
+
+
+def test_deploys_and_plain_dbt_runs_share_one_parse_state(shop_project):
+    """dbt hashes its --target argument into the parse state: a deploy that passed the resolved default
+    target would make every plain `dbt build` after it re-parse the whole project, and back."""
+    from dbt.cli.main import dbtRunner
+
+    directory = str(shop_project.directory)
+    plain_parse = ["parse", "--project-dir", directory, "--profiles-dir", directory]
+    assert dbtRunner().invoke(plain_parse).success
+    log = shop_project.directory / "logs" / "dbt.log"
+
+    def full_parses_during(action) -> list[str]:
+        start = log.stat().st_size
+        action()
+        with log.open() as handle:
+            handle.seek(start)
+            return [line for line in handle if "Unable to do partial parsing" in line]
+
+    def deploy() -> None:
+        done = shop_project.cli("deploy")
+        assert done.returncode == 0, done.stderr[-2000:]
+
+    assert full_parses_during(deploy) == []
+    assert full_parses_during(lambda: dbtRunner().invoke(plain_parse)) == []
