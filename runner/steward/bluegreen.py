@@ -184,16 +184,18 @@ def prepare_stage(warehouse: Warehouse, stage: Stage, staged: Sequence[Staged], 
 
 def measure_prod(warehouse: Warehouse, relations: Sequence[Relation]) -> dict[Relation, Before]:
     """Kind, view text, row count and checksum of every prod relation and every view depending on one."""
+    kinds = warehouse.relation_kinds(relations)
+    externals = warehouse.dependent_views([r for r in relations if kinds[r]])
+    kinds.update(warehouse.relation_kinds(externals))
+    measured = warehouse.fingerprints([r for r, kind in kinds.items() if kind])
     before: dict[Relation, Before] = {}
-    existing = [r for r in relations if warehouse.relation_kind(r)]
-    for relation in [*relations, *warehouse.dependent_views(existing)]:
-        kind = warehouse.relation_kind(relation)
+    for relation in [*relations, *externals]:
+        kind = kinds[relation]
         if kind is None:
             before[relation] = Before(None)
             continue
-        count, checksum = warehouse.fingerprint(relation)
         view_sql = warehouse.view_definition(relation) if kind == "view" else None
-        before[relation] = Before(kind, view_sql, count, checksum)
+        before[relation] = Before(kind, view_sql, *measured[relation])
     return before
 
 
@@ -268,7 +270,7 @@ def _swap(warehouse: Warehouse, store: RollbackStore, deploy_id: str, staged: Se
 
 # -- the deploy -----------------------------------------------------------------------------------
 def deploy(context: Context, options: DeployOptions, invoker: DbtInvoker, ledger: Ledger, record: DeployRecord,
-           manifest: Any, parsed: Path, result: DeployResult) -> DeployResult:
+           parsed: state.ParsedProject, result: DeployResult) -> DeployResult:
     """Stage, audit, publish. Called by deploy.deploy under the deploy lock, after the plan and change gate."""
     from steward.deploy import admit, build_args, shipped
 
@@ -276,7 +278,7 @@ def deploy(context: Context, options: DeployOptions, invoker: DbtInvoker, ledger
     schema = context.policy.rollback_schema
     stage = Stage.for_adapter(project.connection.adapter_type,
                               [node.relation for node in result.plan.nodes if node.relation is not None])
-    stage_manifest = staged_manifest(manifest, result.plan, stage)
+    stage_manifest = staged_manifest(parsed.manifest, result.plan, stage)
     staged = pair(result.plan, stage)
     with tempfile.TemporaryDirectory(prefix="steward-stage-") as scratch:
         # Unselected refs resolve to prod: dbt defers to the manifest prod was parsed into.
@@ -284,7 +286,7 @@ def deploy(context: Context, options: DeployOptions, invoker: DbtInvoker, ledger
         if state_dir is None:
             state_dir = Path(scratch) / "state"
             state_dir.mkdir()
-            shutil.copyfile(parsed, state_dir / state.MANIFEST)
+            shutil.copyfile(parsed.path, state_dir / state.MANIFEST)
         staged_options = replace(options, state=state_dir)
         with opened(project.connection) as warehouse:
             record = admit(context, ledger, warehouse, record)
@@ -322,7 +324,7 @@ def deploy(context: Context, options: DeployOptions, invoker: DbtInvoker, ledger
             result.record = ledger.write(record.advanced("succeeded", f"published {len(staged)} relation(s)"),
                                          warehouse)
             built = shipped(options, result.plan)
-            state.keep(project, built or (), whole_project=built is None, parsed=parsed)
+            state.keep(project, built or (), whole_project=built is None, parsed=parsed.path)
             result.report_dir = write_reports(context, result, warehouse)
             return result
 

@@ -206,7 +206,7 @@ def deploy(context: Context, options: DeployOptions, invoker: DbtInvoker,
         if blue_green:
             from steward import bluegreen
 
-            return bluegreen.deploy(context, options, invoker, ledger, record, manifest, parsed.path, result)
+            return bluegreen.deploy(context, options, invoker, ledger, record, parsed, result)
         with opened(context.project.connection) as warehouse:
             record = admit(context, ledger, warehouse, record)
             store = RollbackStore(warehouse, schema)
