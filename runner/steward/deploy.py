@@ -155,6 +155,14 @@ def recording_switch(context: Context) -> dict[str, str]:
     return {"STEWARD_RECORD_RUNS": "true", "STEWARD_TIER": context.tier}
 
 
+def deploy_parse_state(context: Context) -> Path:
+    """dbt's partial-parse state for a target's recorded deploys, kept apart from plain dbt runs':
+    the recording switch changes what dbt parses, and sharing one state would make each re-parse
+    after the other."""
+    project = context.project
+    return project.target_path / "steward" / "parse" / f"{project.target_name}.msgpack"
+
+
 def run_context(context: Context, record: DeployRecord) -> dict[str, str]:
     """Who and what the recorded build belongs to. These change with every deploy, so they are set
     only for the build, which runs from the parse's manifest: the package reads them when the run
@@ -197,7 +205,7 @@ def deploy(context: Context, options: DeployOptions, invoker: DbtInvoker,
     with DeployLock(context.project, holder, schema), environment_overlay(switch):
         invoker.ensure_packages()
         # One parse serves the plan and the build.
-        manifest = invoker.parse(vars_args(options))
+        manifest = invoker.parse(vars_args(options), parse_state=deploy_parse_state(context) if switch else None)
         parsed = state.ParsedProject(manifest, state.capture(context.project), tuple(vars_args(options)))
         plan = make_plan(invoker, selection_args(options), manifest)
         warnings += changes.gate(context, invoker, shipped(options, plan), options.allow_breaking, parsed)

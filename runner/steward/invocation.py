@@ -5,9 +5,11 @@ from __future__ import annotations
 import gc
 import json
 import os
+import shutil
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -21,6 +23,8 @@ FAILED_STATUSES = frozenset({"error", "fail", "runtime error"})
 # Resource types whose build replaces or changes a relation, and those that test.
 BUILT_TYPES = frozenset({"model", "seed", "snapshot"})
 TEST_TYPES = frozenset({"test", "unit_test"})
+# Where dbt keeps its partial-parse state, inside the project's target path.
+PARTIAL_PARSE_FILE = "partial_parse.msgpack"
 
 
 @dataclass(frozen=True)
@@ -50,6 +54,33 @@ class DbtOutcome:
     @property
     def failed_nodes(self) -> tuple[NodeResult, ...]:
         return tuple(node for node in self.nodes if node.failed)
+
+
+@contextmanager
+def own_parse_state(shared: Path, own: Path) -> Iterator[None]:
+    """Let one parse use `own` as dbt's partial-parse state and leave `shared` as it was.
+
+    A deploy parses with settings a plain `dbt build` does not have (the run recording switch), so
+    with one shared state each would re-parse the files those settings touch whenever the two
+    alternate. The first parse with its own state starts from a copy of the shared one. Every file
+    here is a cache that dbt checks against the project before using it: an interruption between
+    the renames costs at most a slower parse, never a wrong one.
+    """
+    own.parent.mkdir(parents=True, exist_ok=True)
+    aside = own.with_name(f"{own.name}.shared")
+    if shared.is_file():
+        shared.replace(aside)
+    if own.is_file():
+        own.replace(shared)
+    elif aside.is_file():
+        shutil.copyfile(aside, shared)
+    try:
+        yield
+    finally:
+        if shared.is_file():
+            shared.replace(own)
+        if aside.is_file():
+            aside.replace(shared)
 
 
 class DbtInvoker:
@@ -89,14 +120,19 @@ class DbtInvoker:
             error=error,
         )
 
-    def parse(self, extra: Sequence[str] = ()) -> Any:
+    def parse(self, extra: Sequence[str] = (), parse_state: Path | None = None) -> Any:
         """Parse the project once (writing target/manifest.json) and return the manifest, so the
         plan and the build that follow need no parse of their own. `extra` carries --vars, which
-        parsing depends on."""
+        parsing depends on. With `parse_state`, dbt's partial parse starts from and updates that
+        file instead of the project's shared target/partial_parse.msgpack (see `own_parse_state`)."""
         from dbt.cli.main import dbtRunner
 
         argv = ["--no-version-check", "--quiet", "parse", *self.base_args(), *extra]
-        result = dbtRunner().invoke(argv)
+        if parse_state is None:
+            result = dbtRunner().invoke(argv)
+        else:
+            with own_parse_state(self.project.target_path / PARTIAL_PARSE_FILE, parse_state):
+                result = dbtRunner().invoke(argv)
         if not result.success or result.result is None:
             message = redact_text(_one_line(result.exception), self.project.connection.secrets)
             raise BadInput(f"project: dbt could not parse {self.project.project_dir}: {message}")

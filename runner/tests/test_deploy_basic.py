@@ -42,9 +42,11 @@ def test_bad_selection_is_refused_before_dbt_runs(shop_project):
     assert shop_project.warehouse.catalog() == before
 
 
-def test_deploys_and_plain_dbt_runs_share_one_parse_state(shop_project):
+def test_deploys_and_plain_dbt_runs_do_not_make_each_other_reparse(shop_project):
     """dbt hashes its --target argument into the parse state: a deploy that passed the resolved default
-    target would make every plain `dbt build` after it re-parse the whole project, and back."""
+    target would make every plain `dbt build` after it re-parse the whole project, and back. A deploy also
+    switches run recording on, which changes what dbt parses: with one shared parse state, deploys and plain
+    runs would re-parse the files the switch touches whenever they alternate."""
     from dbt.cli.main import dbtRunner
 
     directory = str(shop_project.directory)
@@ -52,16 +54,25 @@ def test_deploys_and_plain_dbt_runs_share_one_parse_state(shop_project):
     assert dbtRunner().invoke(plain_parse).success
     log = shop_project.directory / "logs" / "dbt.log"
 
-    def full_parses_during(action) -> list[str]:
+    def parsing_during(action) -> list[str]:
+        """How dbt parsed during `action`: 'full', or what its partial parse found changed."""
         start = log.stat().st_size
         action()
         with log.open() as handle:
             handle.seek(start)
-            return [line for line in handle if "Unable to do partial parsing" in line]
+            lines = handle.read().splitlines()
+        verdicts = ["full" for line in lines if "Unable to do partial parsing" in line]
+        marker = "Partial parsing enabled: "
+        verdicts += [line.split(marker)[1] for line in lines if marker in line]
+        return verdicts
 
     def deploy() -> None:
         done = shop_project.cli("deploy")
         assert done.returncode == 0, done.stderr[-2000:]
 
-    assert full_parses_during(deploy) == []
-    assert full_parses_during(lambda: dbtRunner().invoke(plain_parse)) == []
+    unchanged = ["0 files deleted, 0 files added, 0 files changed."]
+    first = parsing_during(deploy)
+    assert len(first) == 1 and first != ["full"], first
+    assert parsing_during(lambda: dbtRunner().invoke(plain_parse)) == unchanged
+    assert parsing_during(deploy) == unchanged
+    assert parsing_during(lambda: dbtRunner().invoke(plain_parse)) == unchanged
