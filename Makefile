@@ -27,8 +27,8 @@ test: lint
 
 lint: $(STAMP)
 	$(BIN)/ruff check runner bench
-	cd examples/shop && ../../$(BIN)/dbt deps --quiet && STEWARD_SHOP_DUCKDB=:memory: ../../$(BIN)/sqlfluff lint models
-	cd integration_tests && ../$(BIN)/dbt deps --quiet && STEWARD_IT_DUCKDB=:memory: ../$(BIN)/sqlfluff lint models tests snapshots
+	cd examples/shop && ../../$(BIN)/dbt deps --quiet && STEWARD_SHOP_DUCKDB=:memory: ../../$(BIN)/sqlfluff lint --processes 2 models
+	cd integration_tests && ../$(BIN)/dbt deps --quiet && STEWARD_IT_DUCKDB=:memory: ../$(BIN)/sqlfluff lint --processes 2 models tests snapshots
 
 clean:
 	rm -rf $(VENV) examples/shop/{target,dbt_packages,logs} integration_tests/{target,dbt_packages,logs}

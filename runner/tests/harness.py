@@ -180,12 +180,15 @@ class DbtProject:
         from click.testing import CliRunner
 
         from steward.cli import main
+        from steward.invocation import release_duckdb_file
 
         command = list(args)
         if not any(a in args for a in ("--help", "--version")):
             command += ["--project-dir", str(self.directory), "--profiles-dir", str(self.directory)]
         with contextlib.chdir(self.directory):
             result = CliRunner().invoke(main, command, env={**self.env, **(env or {})})
+        # A finished `steward` process no longer holds the DuckDB file; this one must let go of it too.
+        release_duckdb_file()
         stderr = result.stderr
         if result.exception is not None and not isinstance(result.exception, SystemExit):
             stderr += "".join(traceback.format_exception(result.exception))

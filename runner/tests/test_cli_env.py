@@ -41,11 +41,11 @@ def test_env_reports_the_project_target_and_tier(shop_project):
 
 def test_env_never_shows_the_password(shop_project):
     for args in (("env",), ("env", "--json")):
-        done = shop_project.steward(*args)
+        done = shop_project.cli(*args)
         assert done.returncode == 0, done.stderr
         assert SENTINEL_PASSWORD not in done.stdout + done.stderr
     if shop_project.adapter == "postgres":
-        assert json.loads(shop_project.steward("env", "--json").stdout)["connection"]["password"] == "****"
+        assert json.loads(shop_project.cli("env", "--json").stdout)["connection"]["password"] == "****"
 
 
 def test_env_honours_dbt_project_dir_and_profiles_dir(shop_project, tmp_path):

@@ -78,7 +78,7 @@ def wait_for_log(project: DbtProject, needle: str, process: subprocess.Popen[str
 def crash_shop(adapter, project_factory) -> DbtProject:
     project = project_factory("examples/shop", adapter, "shop", label="crash")
     project.dbt("deps")
-    done = project.steward("deploy")
+    done = project.cli("deploy")
     assert done.returncode == 0, done.stderr[-3000:]
     return project
 
@@ -105,16 +105,17 @@ def test_kill_during_build_then_recover_restores_everything(crash_shop):
         model.write_text(original)
         slow.unlink()
 
-    blocked = crash_shop.steward("deploy")
+    # The kill is the process part; what follows runs in this process.
+    blocked = crash_shop.cli("deploy")
     assert blocked.returncode == 6, blocked.stderr
     assert "was interrupted in state building" in blocked.stderr and "steward recover" in blocked.stderr
 
-    recovered = crash_shop.steward("recover")
+    recovered = crash_shop.cli("recover")
     assert recovered.returncode == 0, recovered.stderr
     assert "Recovered deploy" in recovered.stdout
     assert crash_shop.warehouse.contents() == before
 
-    again = crash_shop.steward("recover")
+    again = crash_shop.cli("recover")
     assert again.returncode == 0 and "Nothing to recover" in again.stdout
     assert crash_shop.warehouse.contents() == before
 
@@ -125,14 +126,14 @@ def test_two_deploys_at_once_one_runs_the_other_exits_4_naming_the_holder(crash_
         offset = log_size(crash_shop)
         first = start_deploy(crash_shop, "--select", "zz_slow")
         wait_for_log(crash_shop, "zz_slow", first, offset)
-        second = crash_shop.steward("deploy", "--select", "stg_orders")
+        second = crash_shop.cli("deploy", "--select", "stg_orders")
         _, first_err = first.communicate(timeout=180)
     finally:
         slow.unlink()
     assert second.returncode == 4, second.stderr
     assert "is locked by deploy" in second.stderr and f"pid {first.pid}" in second.stderr
     assert first.returncode == 0, first_err[-3000:]
-    cleanup = crash_shop.steward("deploy", "--select", "zz_slow")  # zz_slow is gone from the project now
+    cleanup = crash_shop.cli("deploy", "--select", "zz_slow")  # zz_slow is gone from the project now
     assert cleanup.returncode == 0, cleanup.stderr[-2000:]
 
 

@@ -19,7 +19,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 import xmlschema
-from harness import REPO_ROOT, SENTINEL_PASSWORD, DbtProject
+from harness import REPO_ROOT, SENTINEL_PASSWORD, CliResult, DbtProject
 from PIL import Image
 
 from steward.context import open_context
@@ -54,7 +54,7 @@ JSON_SCHEMA = REPO_ROOT / "docs" / "report.schema.json"
 
 @dataclass
 class Deploy:
-    done: subprocess.CompletedProcess[str]
+    done: CliResult
     directory: Path
 
     def read(self, fmt: str) -> str:
@@ -71,7 +71,7 @@ class Reported:
     failed: Deploy
 
 
-def deploy_dir(project: DbtProject, done: subprocess.CompletedProcess[str]) -> Path:
+def deploy_dir(project: DbtProject, done: CliResult) -> Path:
     match = re.search(r"Reports in (\S+)/: report\.html", done.stdout) or re.search(
         r"report: (\S+)$", done.stderr.strip())
     assert match, done.stdout[-2000:] + done.stderr[-2000:]
@@ -86,11 +86,11 @@ def reported(adapter, project_factory) -> Reported:
     (marts / "report_probe.sql").write_text(PROBE_SQL)
     probe_yml = marts / "_report_probe.yml"
     probe_yml.write_text(PROBE_YML)
-    good = project.steward("deploy")
+    good = project.cli("deploy")
     assert good.returncode == 0, good.stderr[-3000:]
     probe_yml.write_text(PROBE_YML + FAILING_TEST)
     try:
-        failed = project.steward("deploy")
+        failed = project.cli("deploy")
     finally:
         probe_yml.write_text(PROBE_YML)
     assert failed.returncode == 1, failed.stderr[-3000:]
