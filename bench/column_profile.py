@@ -145,6 +145,8 @@ class Dbt(BenchDbt):
         result = self.invoke("test", "--select", f"tag:{tag}")
         runs = {}
         for r in result.result.results:
+            if r.node.resource_type != "test":
+                continue  # dbt 1.11 lists the package's on-run-end hook among the results
             if str(r.status) != "pass":
                 raise RuntimeError(f"{r.node.name}: {r.status} {r.message}")
             runs[r.node.name] = {"time": float(r.execution_time), "sql": self.capture.sql_seconds[r.node.unique_id],
