@@ -175,8 +175,10 @@ def prepare_stage(warehouse: Warehouse, stage: Stage, staged: Sequence[Staged], 
     seeded: list[Staged] = []
     if full_refresh:
         return seeded
-    for item in staged:
-        if item.materialized in STATEFUL and warehouse.relation_kind(item.prod) == "table":
+    stateful = [item for item in staged if item.materialized in STATEFUL]
+    kinds = warehouse.relation_kinds([item.prod for item in stateful])
+    for item in stateful:
+        if kinds[item.prod] == "table":
             warehouse.copy_table(item.prod, item.stage)
             seeded.append(item)
     return seeded
@@ -221,7 +223,10 @@ def publish(warehouse: Warehouse, store: RollbackStore, deploy_id: str, staged: 
 def _swap(warehouse: Warehouse, store: RollbackStore, deploy_id: str, staged: Sequence[Staged],
           before: Mapping[Relation, Before]) -> list[RollbackEntry]:
     prods = [item.prod for item in staged]
-    existing = [r for r in prods if warehouse.relation_kind(r)]
+    # Kinds read once, before anything moves: below, prod's views are dropped and its tables moved only
+    # after their kind was used, and a stage relation keeps its kind until it is published.
+    kinds = warehouse.relation_kinds([*prods, *(item.stage for item in staged)])
+    existing = [r for r in prods if kinds[r]]
     warehouse.lock_for_swap([*existing, *(item.stage for item in staged)])
     externals = warehouse.dependent_views(existing)
     # Read before anything moves: afterwards PostgreSQL would print a moved table's rollback name.
@@ -230,7 +235,7 @@ def _swap(warehouse: Warehouse, store: RollbackStore, deploy_id: str, staged: Se
     # its prod name, not moved: that also renames the names a model wrote into its text from dbt's graph
     # (string literals a PostgreSQL view moved by OID would keep), and DuckDB views bind by name.
     renames = {item.stage: item.prod for item in staged}
-    staged_views = [item for item in staged if warehouse.relation_kind(item.stage) == "view"]
+    staged_views = [item for item in staged if kinds[item.stage] == "view"]
     view_sql = {item.stage: rename_relations(warehouse.view_definition(item.stage), renames) for item in staged_views}
     for stage, sql in view_sql.items():
         if STAGE_SUFFIX in sql:  # a name the rewrite missed: the published view would read the dropped stage
@@ -238,16 +243,16 @@ def _swap(warehouse: Warehouse, store: RollbackStore, deploy_id: str, staged: Se
     for view in reversed(externals):  # deepest dependents first
         warehouse.drop(view, "view")
     for item in reversed(staged):  # the deploy's own views, children first
-        if warehouse.relation_kind(item.prod) == "view":
+        if kinds[item.prod] == "view":
             warehouse.drop(item.prod, "view")
     entries = []
     for seq, item in enumerate(staged):
         was = before.get(item.prod) or Before(warehouse.relation_kind(item.prod))
         slot = None
-        if warehouse.relation_kind(item.prod) == "table":
+        if kinds[item.prod] == "table":
             slot = store.slot(deploy_id, seq, item.prod, "b")
             warehouse.move_table(item.prod, slot)
-        staged_kind = warehouse.relation_kind(item.stage)
+        staged_kind = kinds[item.stage]
         if staged_kind == "table":
             warehouse.move_table(item.stage, item.prod)
         elif staged_kind == "view":
@@ -263,8 +268,7 @@ def _swap(warehouse: Warehouse, store: RollbackStore, deploy_id: str, staged: Se
         was = before.get(view) or Before("view", external_sql[view])
         entries.append(RollbackEntry(deploy_id, offset, view, "view", external=True, view_sql=external_sql[view],
                                      row_count=was.row_count, checksum=was.checksum))
-    for entry in entries:
-        store.save(entry)
+    store.save(*entries)
     return entries
 
 

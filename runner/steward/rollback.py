@@ -14,11 +14,15 @@ beside its relation as `<name>__stw_<token>_<seq>b`, which keeps restore a renam
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timezone
 
 from steward.warehouse import Relation, Warehouse
+
+# Names dbt gives the relations it builds beside a model (__dbt_backup, __dbt_tmp); a build killed mid-model
+# can leave them behind.
+DBT_LEFTOVER_SUFFIXES = ("__dbt_backup", "__dbt_tmp")
 
 
 @dataclass(frozen=True)
@@ -121,9 +125,9 @@ class RollbackStore:
         self.warehouse.copy_table(relation, copy)
         return RollbackEntry(deploy_id, seq, relation, "table", external, copy=copy)
 
-    def save(self, entry: RollbackEntry) -> None:
-        """Record an entry made elsewhere (a blue-green publish moves prod aside itself)."""
-        self._save(entry)
+    def save(self, *entries: RollbackEntry) -> None:
+        """Record entries made elsewhere (a blue-green publish moves prod aside itself), in one insert."""
+        self._save(*entries)
 
     def _save(self, *entries: RollbackEntry) -> None:
         if not entries:
@@ -150,12 +154,18 @@ class RollbackStore:
         if not pending:
             return []
         with self.warehouse.transaction():
-            leftovers = self._dbt_leftovers(pending)
-            views_to_recreate = self._drop_views(pending, leftovers)
+            # One catalog query for the touched relations and dbt's leftovers beside them (they hold nothing
+            # the point lacks, and dbt drops them itself before its next build). Nothing below makes a
+            # table of a name that was not one, so the kinds hold throughout.
+            candidates = [Relation(e.relation.schema, e.relation.name + suffix)
+                          for e in pending for suffix in DBT_LEFTOVER_SUFFIXES]
+            kinds = self.warehouse.relation_kinds([*(e.relation for e in pending), *candidates])
+            leftovers = [(relation, kind) for relation in candidates if (kind := kinds[relation])]
+            views_to_recreate = self._drop_views(pending, leftovers, kinds)
             for relation, kind in leftovers:
                 self.warehouse.drop(relation, kind)
             for entry in pending:
-                self._restore_table(entry)
+                self._restore_table(entry, kinds[entry.relation])
             for relation, sql in views_to_recreate:
                 self.warehouse.create_view(relation, sql)
             restored_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
@@ -166,22 +176,10 @@ class RollbackStore:
             )
         return pending
 
-    def _dbt_leftovers(self, entries: Sequence[RollbackEntry]) -> list[tuple[Relation, str]]:
-        """dbt's __dbt_backup / __dbt_tmp relations left by a build killed mid-model.
-
-        They hold nothing the rollback point lacks, and dbt drops them itself before its next build."""
-        found = []
-        for entry in entries:
-            for suffix in ("__dbt_backup", "__dbt_tmp"):
-                relation = Relation(entry.relation.schema, entry.relation.name + suffix)
-                kind = self.warehouse.relation_kind(relation)
-                if kind:
-                    found.append((relation, kind))
-        return found
-
-    def _drop_views(self, entries: Sequence[RollbackEntry],
-                    leftovers: Sequence[tuple[Relation, str]]) -> list[tuple[Relation, str]]:
+    def _drop_views(self, entries: Sequence[RollbackEntry], leftovers: Sequence[tuple[Relation, str]],
+                    kinds: Mapping[Relation, str | None]) -> list[tuple[Relation, str]]:
         """Drop every view that is touched or depends on a touched relation; return what to recreate, in order.
+        `kinds` holds the touched relations' kinds.
 
         Views that appeared after the point was made and depend on a touched relation are kept by
         their current definition, so restoring never loses a view; views known at the point keep
@@ -196,15 +194,15 @@ class RollbackStore:
                 saved[relation] = self.warehouse.view_definition(relation)
         # Deepest dependents first, then touched relations against their build order.
         drop_order = [*reversed(dependents), *(r for r in reversed(touched) if r not in dependents)]
+        # dependent_views lists views only; a touched relation is dropped here only if it is one.
         for relation in drop_order:
-            if self.warehouse.relation_kind(relation) == "view":
+            if relation in dependents or kinds[relation] == "view":
                 self.warehouse.drop(relation, "view")
         create_order = [*(e.relation for e in entries if e.kind == "view" and e.relation not in dependents),
                         *dependents]
         return [(relation, saved[relation]) for relation in dict.fromkeys(create_order) if relation in saved]
 
-    def _restore_table(self, entry: RollbackEntry) -> None:
-        current = self.warehouse.relation_kind(entry.relation)
+    def _restore_table(self, entry: RollbackEntry, current: str | None) -> None:
         if current == "table":
             self.warehouse.move_table(entry.relation, self.slot(entry.deploy_id, entry.seq, entry.relation, "a"))
         if entry.kind == "table" and entry.copy is not None:

@@ -95,13 +95,14 @@ class Warehouse:
         schemas = sorted({r.schema for r in relations})
         if not schemas:
             return {}
+        names = sorted({r.name for r in relations})
         rows = self.query(
             "select table_schema, table_name, table_type from information_schema.tables "
-            f"where table_schema in ({', '.join([self.param] * len(schemas))})",
-            schemas,
+            f"where table_schema in ({', '.join([self.param] * len(schemas))}) "
+            f"and table_name in ({', '.join([self.param] * len(names))})",
+            [*schemas, *names],
         )
-        found = {Relation(str(schema), str(name)): "view" if "VIEW" in str(kind).upper() else "table"
-                 for schema, name, kind in rows}
+        found = {Relation(str(schema), str(name)): _kind(table_type) for schema, name, table_type in rows}
         return {relation: found.get(relation) for relation in relations}
 
     def ensure_schema(self, schema: str) -> None:
@@ -138,8 +139,7 @@ class Warehouse:
             f"where table_schema = {self.param} and right(table_name, {len(suffix)}) = {self.param} order by 1",
             (schema, suffix),
         )
-        found = [(Relation(schema, str(name)), "view" if "VIEW" in str(kind).upper() else "table")
-                 for name, kind in rows]
+        found = [(Relation(schema, str(name)), _kind(table_type)) for name, table_type in rows]
         return sorted(found, key=lambda item: item[1] != "view")
 
     def drop_schema(self, schema: str) -> None:
@@ -299,6 +299,11 @@ class PostgresWarehouse(Warehouse):
             return [(str(n), str(t)) for n, t in self.query(self._COLUMNS_OF, ("stw_column_probe",))]
         finally:
             self.rollback()
+
+
+def _kind(table_type: Any) -> str:
+    """'view' or 'table' from information_schema.tables.table_type (VIEW, BASE TABLE, LOCAL TEMPORARY...)."""
+    return "view" if "VIEW" in str(table_type).upper() else "table"
 
 
 def rename_relations(sql: str, renames: Mapping[Relation, Relation]) -> str:
