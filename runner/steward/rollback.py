@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timezone
 
-from steward.warehouse import Relation, Warehouse
+from steward.warehouse import Privilege, Relation, Warehouse
 
 # Names dbt gives the relations it builds beside a model (__dbt_backup, __dbt_tmp); a build killed mid-model
 # can leave them behind.
@@ -37,11 +37,16 @@ class RollbackEntry:
     row_count: int | None = None
     checksum: str | None = None
     restored_at: str | None = None
+    # What the relation granted to other roles; None where nothing was recorded (points made before
+    # steward kept privileges), so a restore leaves the privileges alone rather than revoke them.
+    privileges: frozenset[Privilege] | None = None
 
     def to_json(self) -> str:
         data = asdict(self)
         data["relation"] = str(self.relation)
         data["copy"] = str(self.copy) if self.copy else None
+        if self.privileges is not None:
+            data["privileges"] = [[p.grantee, p.privilege, p.grantable] for p in sorted(self.privileges)]
         return json.dumps(data)
 
     @classmethod
@@ -49,6 +54,8 @@ class RollbackEntry:
         data = json.loads(text)
         data["relation"] = Relation(*data["relation"].split(".", 1))
         data["copy"] = Relation(*data["copy"].split(".", 1)) if data.get("copy") else None
+        if data.get("privileges") is not None:
+            data["privileges"] = frozenset(Privilege(*item) for item in data["privileges"])
         return cls(**data)
 
 
@@ -106,10 +113,12 @@ class RollbackStore:
                        for seq, relation in enumerate([*relations, *externals])]
             # A table is measured on its copy: the copy is what a restore brings back.
             measured = self.warehouse.fingerprints([e.copy or e.relation for e in entries if e.kind])
+            granted = self.warehouse.privileges([e.relation for e in entries if e.kind])
             for position, entry in enumerate(entries):
                 if entry.kind:
                     count, checksum = measured[entry.copy or entry.relation]
-                    entries[position] = replace(entry, row_count=count, checksum=checksum)
+                    entries[position] = replace(entry, row_count=count, checksum=checksum,
+                                                privileges=granted[entry.relation])
             self._save(*entries)
         return entries
 
@@ -161,13 +170,16 @@ class RollbackStore:
                           for e in pending for suffix in DBT_LEFTOVER_SUFFIXES]
             kinds = self.warehouse.relation_kinds([*(e.relation for e in pending), *candidates])
             leftovers = [(relation, kind) for relation in candidates if (kind := kinds[relation])]
-            views_to_recreate = self._drop_views(pending, leftovers, kinds)
+            views_to_recreate, granted_by_new_views = self._drop_views(pending, leftovers, kinds)
             for relation, kind in leftovers:
                 self.warehouse.drop(relation, kind)
             for entry in pending:
                 self._restore_table(entry, kinds[entry.relation])
             for relation, sql in views_to_recreate:
                 self.warehouse.create_view(relation, sql)
+            self.warehouse.set_privileges(self.warehouse.without_dropped_roles({
+                **{e.relation: e.privileges for e in pending if e.kind and e.privileges is not None},
+                **granted_by_new_views}))
             restored_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
             p = self.warehouse.param
             self.warehouse.execute(
@@ -177,21 +189,23 @@ class RollbackStore:
         return pending
 
     def _drop_views(self, entries: Sequence[RollbackEntry], leftovers: Sequence[tuple[Relation, str]],
-                    kinds: Mapping[Relation, str | None]) -> list[tuple[Relation, str]]:
-        """Drop every view that is touched or depends on a touched relation; return what to recreate, in order.
-        `kinds` holds the touched relations' kinds.
+                    kinds: Mapping[Relation, str | None],
+                    ) -> tuple[list[tuple[Relation, str]], dict[Relation, frozenset[Privilege]]]:
+        """Drop every view that is touched or depends on a touched relation; return what to recreate, in
+        order, and what the views unknown to the point grant. `kinds` holds the touched relations' kinds.
 
         Views that appeared after the point was made and depend on a touched relation are kept by
-        their current definition, so restoring never loses a view; views known at the point keep
-        the definition they had then (on PostgreSQL a view follows a renamed table, so its current
-        text may name dbt's backup)."""
+        their current definition and privileges, so restoring never loses a view or anyone's access to
+        it; views known at the point keep the definition they had then (on PostgreSQL a view follows a
+        renamed table, so its current text may name dbt's backup)."""
         touched = [e.relation for e in entries]
         saved = {e.relation: e.view_sql for e in entries if e.kind == "view"}
         dependents = [r for r in self.warehouse.dependent_views([*touched, *(r for r, _ in leftovers)])
                       if r not in {relation for relation, _ in leftovers}]
-        for relation in dependents:
-            if relation not in saved:
-                saved[relation] = self.warehouse.view_definition(relation)
+        new_views = [relation for relation in dependents if relation not in saved]
+        for relation in new_views:
+            saved[relation] = self.warehouse.view_definition(relation)
+        granted = self.warehouse.privileges(new_views)
         # Deepest dependents first, then touched relations against their build order.
         drop_order = [*reversed(dependents), *(r for r in reversed(touched) if r not in dependents)]
         # dependent_views lists views only; a touched relation is dropped here only if it is one.
@@ -200,7 +214,8 @@ class RollbackStore:
                 self.warehouse.drop(relation, "view")
         create_order = [*(e.relation for e in entries if e.kind == "view" and e.relation not in dependents),
                         *dependents]
-        return [(relation, saved[relation]) for relation in dict.fromkeys(create_order) if relation in saved]
+        views = [(relation, saved[relation]) for relation in dict.fromkeys(create_order) if relation in saved]
+        return views, granted
 
     def _restore_table(self, entry: RollbackEntry, current: str | None) -> None:
         if current == "table":
@@ -212,7 +227,11 @@ class RollbackStore:
     def verify(self, entries: Sequence[RollbackEntry]) -> list[Mismatch]:
         mismatches: list[Mismatch] = []
         kinds = self.warehouse.relation_kinds([e.relation for e in entries])
-        measured = self.warehouse.fingerprints([e.relation for e in entries if e.kind and kinds[e.relation] == e.kind])
+        present = [e.relation for e in entries if e.kind and kinds[e.relation] == e.kind]
+        measured = self.warehouse.fingerprints(present)
+        granted = self.warehouse.privileges(present)
+        expected = self.warehouse.without_dropped_roles(
+            {e.relation: e.privileges for e in entries if e.relation in granted and e.privileges is not None})
         for entry in entries:
             kind = kinds[entry.relation]
             if entry.kind is None:
@@ -226,6 +245,9 @@ class RollbackStore:
             if (count, checksum) != (entry.row_count, entry.checksum):
                 mismatches.append(Mismatch(entry.relation, f"{entry.row_count} rows, checksum {entry.checksum}",
                                            f"{count} rows, checksum {checksum}"))
+            if entry.relation in expected and granted[entry.relation] != expected[entry.relation]:
+                mismatches.append(Mismatch(entry.relation, f"grants {_listed(expected[entry.relation])}",
+                                           f"grants {_listed(granted[entry.relation])}"))
         return mismatches
 
     # -- after a successful build ------------------------------------------------------------------
@@ -235,8 +257,10 @@ class RollbackStore:
         for entry in self.entries(deploy_id):
             if entry.external and entry.view_sql and self.warehouse.relation_kind(entry.relation) is None:
                 self.warehouse.create_view(entry.relation, entry.view_sql)
-                recreated.append(entry.relation)
-        return recreated
+                recreated.append(entry)
+        self.warehouse.set_privileges(self.warehouse.without_dropped_roles(
+            {e.relation: e.privileges for e in recreated if e.privileges is not None}))
+        return [entry.relation for entry in recreated]
 
     # -- pruning ----------------------------------------------------------------------------------
     def drop(self, deploy_id: str) -> int:
@@ -253,3 +277,6 @@ class RollbackStore:
                                    (deploy_id,))
         return dropped
 
+
+def _listed(privileges: frozenset[Privilege]) -> str:
+    return ", ".join(p.describe() for p in sorted(privileges)) or "nothing to other roles"

@@ -29,6 +29,18 @@ class Relation:
         return f"{self.schema}.{self.name}"
 
 
+@dataclass(frozen=True, order=True)
+class Privilege:
+    """One privilege granted on a relation to a role other than its owner ('public' for everyone)."""
+
+    grantee: str
+    privilege: str  # SELECT, INSERT, ...
+    grantable: bool = False
+
+    def describe(self) -> str:
+        return f"{self.privilege} to {self.grantee}" + (" with grant option" if self.grantable else "")
+
+
 class Warehouse:
     """SQL the runner needs, with the few statements that differ per adapter."""
 
@@ -117,6 +129,34 @@ class Warehouse:
 
     def create_view(self, relation: Relation, select_sql: str) -> None:
         self.execute(f"create view {self.qualified(relation)} as {select_sql}")
+
+    # -- privileges -----------------------------------------------------------------------------
+    def privileges(self, relations: Sequence[Relation]) -> dict[Relation, frozenset[Privilege]]:
+        """What each relation grants to roles other than its owner, in one catalog query; empty sets
+        where the warehouse has no privileges (DuckDB)."""
+        return {relation: frozenset() for relation in relations}
+
+    def set_privileges(self, wanted: Mapping[Relation, frozenset[Privilege]]) -> None:
+        """Make each relation grant exactly `wanted`: a relation recreated or moved back in place has only
+        its owner's and the schema's default privileges, not what was granted on the one it replaces."""
+        current = self.privileges(list(wanted))
+        for relation, privileges in wanted.items():
+            for privilege in sorted(current[relation] - privileges):
+                self.execute(f"revoke {privilege.privilege} on {self.qualified(relation)} "
+                             f"from {self._grantee(privilege.grantee)}")
+            for privilege in sorted(privileges - current[relation]):
+                self.execute(f"grant {privilege.privilege} on {self.qualified(relation)} "
+                             f"to {self._grantee(privilege.grantee)}"
+                             + (" with grant option" if privilege.grantable else ""))
+
+    def without_dropped_roles(self, privileges: Mapping[Relation, frozenset[Privilege]],
+                              ) -> dict[Relation, frozenset[Privilege]]:
+        """`privileges` less the grants to roles that no longer exist: a role dropped since a rollback
+        point was made must not stop its relations from being restored."""
+        return dict(privileges)
+
+    def _grantee(self, role: str) -> str:
+        return "public" if role == "public" else self.quote(role)
 
     def drop(self, relation: Relation, kind: str) -> None:
         self.execute(f"drop {kind} if exists {self.qualified(relation)}")
@@ -282,6 +322,35 @@ class PostgresWarehouse(Warehouse):
 
     def row_checksum_sql(self, alias: str) -> str:
         return f"coalesce(sum(('x' || substr(md5({alias}::text), 1, 12))::bit(48)::bigint), 0)"
+
+    def privileges(self, relations: Sequence[Relation]) -> dict[Relation, frozenset[Privilege]]:
+        found: dict[Relation, set[Privilege]] = {relation: set() for relation in relations}
+        if not relations:
+            return {}
+        rows = self.query(
+            """
+            select n.nspname, c.relname, coalesce(r.rolname, 'public'), a.privilege_type, a.is_grantable
+            from pg_class c
+            join pg_namespace n on n.oid = c.relnamespace
+            cross join lateral aclexplode(c.relacl) as a
+            left join pg_roles r on r.oid = a.grantee
+            where (n.nspname || '.' || c.relname) = any(%s) and a.grantee <> c.relowner
+            """,
+            (sorted({f"{r.schema}.{r.name}" for r in relations}),),
+        )
+        for schema, name, grantee, privilege, grantable in rows:
+            relation = Relation(str(schema), str(name))
+            if relation in found:
+                found[relation].add(Privilege(str(grantee), str(privilege), bool(grantable)))
+        return {relation: frozenset(privileges) for relation, privileges in found.items()}
+
+    def without_dropped_roles(self, privileges: Mapping[Relation, frozenset[Privilege]],
+                              ) -> dict[Relation, frozenset[Privilege]]:
+        named = sorted({p.grantee for granted in privileges.values() for p in granted} - {"public"})
+        existing = {"public", *(str(row[0]) for row in self.query(
+            "select rolname from pg_roles where rolname = any(%s)", (named,)))} if named else {"public"}
+        return {relation: frozenset(p for p in granted if p.grantee in existing)
+                for relation, granted in privileges.items()}
 
     _COLUMNS_OF = ("select attname, format_type(atttypid, atttypmod) from pg_attribute "
                    "where attrelid = %s::regclass and attnum > 0 and not attisdropped order by attnum")

@@ -14,7 +14,7 @@ import time
 import pytest
 import yaml
 from harness import pg_settings
-from test_guarded_deploy import FAILING_TEST, api_context, api_deploy
+from test_guarded_deploy import FAILING_TEST, READER, api_context, api_deploy
 
 from steward.bluegreen import STAGE_SUFFIX
 from steward.errors import BadInput, DbtFailed, exit_code_for
@@ -179,6 +179,44 @@ def test_rollback_of_a_blue_green_deploy_is_the_reverse_swap(shop):
     assert shop.warehouse.scalar(f"select count(*) from {consumer}.products "
                                  "where product_name <> upper(product_name)") > 0
     shop.warehouse.execute(f"drop view {consumer}.products")
+
+
+def test_grants_follow_a_blue_green_publish_and_its_rollback(shop):
+    """A published view grants what dbt granted its staged one (the model's grants config), an outside view
+    steward recreates what it granted before; a rollback brings back what prod granted."""
+    if shop.adapter == "duckdb":
+        pytest.skip("DuckDB has no roles or privileges")
+    schema = shop.warehouse.schema_prefix
+    consumer = f"{schema}_consumers"
+    view = f"{consumer}.product_names"
+    granted = [f"{schema}.stg_products", f"{schema}.dim_products", view]
+    shop.warehouse.execute(f"do $$ begin create role {READER}; exception when duplicate_object then null; end $$")
+    shop.warehouse.execute(f"create schema if not exists {consumer}")
+    shop.warehouse.execute(f"create or replace view {view} as select product_name from {schema}.dim_products")
+
+    def readable() -> dict[str, bool]:
+        return {relation: shop.warehouse.scalar(f"select has_table_privilege('{READER}', '{relation}', 'select')")
+                for relation in granted}
+
+    policy = shop.directory / "steward.yml"
+    settings = yaml.safe_load(policy.read_text())
+    staging = shop.directory / "models" / "staging" / "stg_products.sql"
+    try:
+        for relation in granted:
+            shop.warehouse.execute(f"grant select on {relation} to {READER}")
+        with edited(policy, yaml.safe_dump({**settings, "deploy": {"strategy": "blue-green"}})), \
+                edited(staging, f"{{{{ config(grants={{'select': ['{READER}']}}) }}}}\n" + staging.read_text()):
+            result = api_deploy(shop, select="+stg_products+")
+        assert result.status == "succeeded"
+        # dim_products is the staged table, built without a grants config: dbt granted nothing on it.
+        assert readable() == {f"{schema}.stg_products": True, f"{schema}.dim_products": False, view: True}
+        undone = rollback(api_context(shop), result.deploy_id)
+        assert undone.record.state == "rolled_back" and not undone.mismatches
+        assert readable() == dict.fromkeys(granted, True)
+    finally:
+        shop.warehouse.execute(f"drop view if exists {view}")
+        for relation in granted[:-1]:
+            shop.warehouse.execute(f"revoke all on {relation} from {READER}")
 
 
 def test_a_reader_sees_the_old_set_or_the_new_set_never_a_mix(shop):

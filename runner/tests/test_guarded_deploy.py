@@ -112,6 +112,64 @@ def test_view_created_outside_dbt_survives_deploy_and_rollback(shop):
     assert shop.warehouse.scalar(f"select count(*) from {consumer}.big_orders") == expected
 
 
+READER = "steward_test_reader"
+GONE = "steward_test_gone"
+
+
+def test_grants_come_back_with_the_relations(shop, adapter):
+    """What a relation granted other roles is part of what a rollback restores, and an outside view that
+    dbt's CASCADE took along comes back with its grants: a reporting role keeps its access."""
+    if adapter == "duckdb":
+        pytest.skip("DuckDB has no roles or privileges")
+    schema = shop.warehouse.schema_prefix
+    consumer = f"{schema}_consumers"
+    view = f"{consumer}.customer_segments"
+    granted = [f"{schema}.fct_orders", f"{schema}.stg_orders", f"{schema}.dim_customers", view]
+    shop.warehouse.execute(f"do $$ begin create role {READER}; exception when duplicate_object then null; end $$")
+    shop.warehouse.execute(f"create schema if not exists {consumer}")
+    shop.warehouse.execute(f"create view {view} as select segment, count(*) as customers "
+                           f"from {schema}.dim_customers group by segment")
+
+    def readable() -> dict[str, bool]:
+        return {relation: shop.warehouse.scalar(f"select has_table_privilege('{READER}', '{relation}', 'select')")
+                for relation in granted}
+
+    model = shop.directory / "models" / "marts" / "fct_orders.sql"
+    original = model.read_text()
+    failing = shop.directory / "tests" / "fct_orders_fails.sql"
+    failing.parent.mkdir(exist_ok=True)
+    try:
+        for relation in granted:
+            shop.warehouse.execute(f"grant select on {relation} to {READER}")
+        everything = dict.fromkeys(granted, True)
+        assert readable() == everything
+        try:
+            # Every table is rebuilt (dim_customers with CASCADE, taking the view along), then a test fails.
+            model.write_text(original.rstrip().rstrip(";") + "\nlimit 3\n")
+            failing.write_text(FAILING_TEST)
+            with pytest.raises(DbtFailed, match="verified"):
+                api_deploy(shop)
+        finally:
+            model.write_text(original)
+            failing.unlink()
+        assert readable() == everything
+
+        # A successful deploy: dbt's new dim_customers grants what its config says (nothing, here), the
+        # outside view steward puts back grants what it did. A role dropped after the rollback point was
+        # made does not stop the rollback.
+        shop.warehouse.execute(f"do $$ begin create role {GONE}; exception when duplicate_object then null; end $$")
+        shop.warehouse.execute(f"grant select on {schema}.dim_customers to {GONE}")
+        result = api_deploy(shop, select="dim_customers")
+        assert readable() == {**everything, f"{schema}.dim_customers": False}
+        shop.warehouse.execute(f"drop role {GONE}")
+        rollback(api_context(shop), result.deploy_id)
+        assert readable() == everything
+    finally:
+        shop.warehouse.execute(f"drop view if exists {view}")
+        for relation in granted[:-1]:
+            shop.warehouse.execute(f"revoke all on {relation} from {READER}")
+
+
 def test_bad_input_is_refused_and_changes_nothing(shop):
     before = shop.warehouse.catalog()
     policy = shop.directory / "steward.yml"
