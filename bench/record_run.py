@@ -20,7 +20,9 @@ steward_node_results, steward_metrics: audit tables, created once; steward_quali
 steward_lineage: rewritten when the graph changed): they count as part of "on" and are shown apart.
 Sequence: one untimed build with recording off (creates the 400 models), the first build with recording on
 (creates the audit tables; reported as the first-run cost), then --rounds rounds of off and on, alternating
-which goes first.
+which goes first. Before every build Python's garbage is collected and, on PostgreSQL, a CHECKPOINT writes dirty
+pages out, so neither lands inside one side's timing. The verdict is the median of the paired per-round
+differences (on - off within a round), which cancels drift of the machine's speed between rounds.
 
 Figures: `wall` = seconds around the whole dbtRunner invocation (parse, build, hooks); `hook` = execution
 time of the on-run-end hook node in run_results; `hook sql` = sum of the SQLQueryStatus elapsed of the
@@ -33,6 +35,7 @@ execution_time of the five steward models; rows recorded = rows of this invocati
 
 from __future__ import annotations
 
+import gc
 import os
 import re
 import threading
@@ -54,6 +57,7 @@ from _common import (
     sandbox,
     spread,
     table,
+    warehouse,
     write_bench_profile,
 )
 from _common import adapters as chosen_adapters
@@ -234,7 +238,17 @@ def recorded_rows(adapter: str, schema: str, duckdb_path: Path, invocation_id: s
 
 
 # -- the measurement ------------------------------------------------------------------------------------------
+def settle(adapter: str) -> None:
+    """Start each build from the same state: Python's garbage collected, and on PostgreSQL dirty pages
+    written out, so a checkpoint (every build writes ~400 relations) does not land in one build's time."""
+    gc.collect()
+    if adapter == "postgres":
+        with warehouse("postgres") as wh:
+            wh.execute("checkpoint")
+
+
 def one_build(dbt: Dbt, recording: bool, adapter: str) -> Build:
+    settle(adapter)
     wall, cpu, result = dbt.build(recording)
     capture: Capture = dbt.capture  # type: ignore[assignment]
     results = result.result.results
@@ -318,14 +332,16 @@ def report(r: dict[str, Any]) -> None:
                  "hook sql s", "extra models s"], rows))
     difference = median([b.wall for b in on]) - median([b.wall for b in off])
     paired = [b_on.wall - b_off.wall for b_on, b_off in zip(on, off, strict=True)]
+    paired_median = median(paired)
     cpu_difference = median([b.cpu for b in on]) - median([b.cpu for b in off])
     hook = median([b.hook for b in on])
     extra = median([sum(b.extra_models.values()) for b in on])
     print()
     print(table(["target", "figure", "verdict"], [
-        [f"wall on - off <= {TARGET_SECONDS:.0f} s (medians)",
-         f"{difference:+.2f} s (per round {', '.join(f'{d:+.2f}' for d in paired)})",
-         verdict(difference <= TARGET_SECONDS)],
+        [f"wall on - off <= {TARGET_SECONDS:.0f} s (median of the paired per-round differences)",
+         f"{paired_median:+.2f} s (per round {', '.join(f'{d:+.2f}' for d in paired)})",
+         verdict(paired_median <= TARGET_SECONDS)],
+        ["wall: median on - median off", f"{difference:+.2f} s", verdict(difference <= TARGET_SECONDS)],
         ["cpu on - off (medians; this process: dbt, Jinja, DuckDB)", f"{cpu_difference:+.2f} s",
          verdict(cpu_difference <= TARGET_SECONDS)],
         ["hook (steady state, median)", f"{hook:.2f} s wall, {median([b.hook_cpu for b in on]):.2f} s cpu, "
