@@ -240,9 +240,10 @@ def _swap(warehouse: Warehouse, store: RollbackStore, deploy_id: str, staged: Se
     for stage, sql in view_sql.items():
         if STAGE_SUFFIX in sql:  # a name the rewrite missed: the published view would read the dropped stage
             raise BadInput(f"blue-green: view {stage} still names the stage after renaming its relations: {sql}")
-    # A recreated view grants nothing of its own: a published view takes what dbt granted its staged one,
-    # an outside view what it granted before; a moved table keeps its grants.
-    granted = warehouse.privileges([*existing, *externals, *(item.stage for item in staged_views)])
+    # A recreated view has no grants or comments of its own: a published view takes those dbt gave its
+    # staged one, an outside view those it had; a moved table keeps its own.
+    described = [*existing, *externals, *(item.stage for item in staged_views)]
+    granted, commented = warehouse.privileges(described), warehouse.comments(described)
     for view in reversed(externals):  # deepest dependents first
         warehouse.drop(view, "view")
     for item in reversed(staged):  # the deploy's own views, children first
@@ -264,16 +265,19 @@ def _swap(warehouse: Warehouse, store: RollbackStore, deploy_id: str, staged: Se
             raise BadInput(f"blue-green: the stage has no relation {item.stage} for {item.unique_id}")
         entries.append(RollbackEntry(deploy_id, seq, item.prod, was.kind, copy=slot, view_sql=was.view_sql,
                                      row_count=was.row_count, checksum=was.checksum,
-                                     privileges=granted[item.prod] if kinds[item.prod] else None))
+                                     privileges=granted[item.prod] if kinds[item.prod] else None,
+                                     comments=commented[item.prod] if kinds[item.prod] else None))
     for item in reversed(staged_views):  # children first
         warehouse.drop(item.stage, "view")
     for offset, view in enumerate(externals, start=len(staged)):
         warehouse.create_view(view, external_sql[view])
         was = before.get(view) or Before("view", external_sql[view])
         entries.append(RollbackEntry(deploy_id, offset, view, "view", external=True, view_sql=external_sql[view],
-                                     row_count=was.row_count, checksum=was.checksum, privileges=granted[view]))
-    warehouse.set_privileges({**{item.prod: granted[item.stage] for item in staged_views},
-                              **{view: granted[view] for view in externals}})
+                                     row_count=was.row_count, checksum=was.checksum, privileges=granted[view],
+                                     comments=commented[view]))
+    recreated = [*((item.prod, item.stage) for item in staged_views), *((view, view) for view in externals)]
+    warehouse.set_privileges({view: granted[source] for view, source in recreated})
+    warehouse.set_comments({view: ("view", commented[source]) for view, source in recreated})
     store.save(*entries)
     return entries
 

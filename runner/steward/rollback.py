@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timezone
 
-from steward.warehouse import Privilege, Relation, Warehouse
+from steward.warehouse import Comments, Privilege, Relation, Warehouse
 
 # Names dbt gives the relations it builds beside a model (__dbt_backup, __dbt_tmp); a build killed mid-model
 # can leave them behind.
@@ -37,9 +37,10 @@ class RollbackEntry:
     row_count: int | None = None
     checksum: str | None = None
     restored_at: str | None = None
-    # What the relation granted to other roles; None where nothing was recorded (points made before
-    # steward kept privileges), so a restore leaves the privileges alone rather than revoke them.
+    # What the relation granted to other roles and its comments; None where nothing was recorded (points
+    # made before steward kept them), so a restore leaves them alone rather than revoke or erase them.
     privileges: frozenset[Privilege] | None = None
+    comments: Comments | None = None
 
     def to_json(self) -> str:
         data = asdict(self)
@@ -56,6 +57,9 @@ class RollbackEntry:
         data["copy"] = Relation(*data["copy"].split(".", 1)) if data.get("copy") else None
         if data.get("privileges") is not None:
             data["privileges"] = frozenset(Privilege(*item) for item in data["privileges"])
+        if data.get("comments") is not None:
+            comments = data["comments"]
+            data["comments"] = Comments(comments["relation"], tuple((c, t) for c, t in comments["columns"]))
         return cls(**data)
 
 
@@ -113,12 +117,13 @@ class RollbackStore:
                        for seq, relation in enumerate([*relations, *externals])]
             # A table is measured on its copy: the copy is what a restore brings back.
             measured = self.warehouse.fingerprints([e.copy or e.relation for e in entries if e.kind])
-            granted = self.warehouse.privileges([e.relation for e in entries if e.kind])
+            existing = [e.relation for e in entries if e.kind]
+            granted, commented = self.warehouse.privileges(existing), self.warehouse.comments(existing)
             for position, entry in enumerate(entries):
                 if entry.kind:
                     count, checksum = measured[entry.copy or entry.relation]
                     entries[position] = replace(entry, row_count=count, checksum=checksum,
-                                                privileges=granted[entry.relation])
+                                                privileges=granted[entry.relation], comments=commented[entry.relation])
             self._save(*entries)
         return entries
 
@@ -170,7 +175,7 @@ class RollbackStore:
                           for e in pending for suffix in DBT_LEFTOVER_SUFFIXES]
             kinds = self.warehouse.relation_kinds([*(e.relation for e in pending), *candidates])
             leftovers = [(relation, kind) for relation in candidates if (kind := kinds[relation])]
-            views_to_recreate, granted_by_new_views = self._drop_views(pending, leftovers, kinds)
+            views_to_recreate, new_views = self._drop_views(pending, leftovers, kinds)
             for relation, kind in leftovers:
                 self.warehouse.drop(relation, kind)
             for entry in pending:
@@ -179,7 +184,10 @@ class RollbackStore:
                 self.warehouse.create_view(relation, sql)
             self.warehouse.set_privileges(self.warehouse.without_dropped_roles({
                 **{e.relation: e.privileges for e in pending if e.kind and e.privileges is not None},
-                **granted_by_new_views}))
+                **{relation: granted for relation, (granted, _) in new_views.items()}}))
+            self.warehouse.set_comments({
+                **{e.relation: (e.kind, e.comments) for e in pending if e.kind and e.comments is not None},
+                **{relation: ("view", comments) for relation, (_, comments) in new_views.items()}})
             restored_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
             p = self.warehouse.param
             self.warehouse.execute(
@@ -190,14 +198,15 @@ class RollbackStore:
 
     def _drop_views(self, entries: Sequence[RollbackEntry], leftovers: Sequence[tuple[Relation, str]],
                     kinds: Mapping[Relation, str | None],
-                    ) -> tuple[list[tuple[Relation, str]], dict[Relation, frozenset[Privilege]]]:
+                    ) -> tuple[list[tuple[Relation, str]], dict[Relation, tuple[frozenset[Privilege], Comments]]]:
         """Drop every view that is touched or depends on a touched relation; return what to recreate, in
-        order, and what the views unknown to the point grant. `kinds` holds the touched relations' kinds.
+        order, and the grants and comments of the views unknown to the point. `kinds` holds the touched
+        relations' kinds.
 
         Views that appeared after the point was made and depend on a touched relation are kept by
-        their current definition and privileges, so restoring never loses a view or anyone's access to
-        it; views known at the point keep the definition they had then (on PostgreSQL a view follows a
-        renamed table, so its current text may name dbt's backup)."""
+        their current definition, grants and comments, so restoring never loses a view or anyone's
+        access to it; views known at the point keep the definition they had then (on PostgreSQL a view
+        follows a renamed table, so its current text may name dbt's backup)."""
         touched = [e.relation for e in entries]
         saved = {e.relation: e.view_sql for e in entries if e.kind == "view"}
         dependents = [r for r in self.warehouse.dependent_views([*touched, *(r for r, _ in leftovers)])
@@ -205,7 +214,7 @@ class RollbackStore:
         new_views = [relation for relation in dependents if relation not in saved]
         for relation in new_views:
             saved[relation] = self.warehouse.view_definition(relation)
-        granted = self.warehouse.privileges(new_views)
+        granted, commented = self.warehouse.privileges(new_views), self.warehouse.comments(new_views)
         # Deepest dependents first, then touched relations against their build order.
         drop_order = [*reversed(dependents), *(r for r in reversed(touched) if r not in dependents)]
         # dependent_views lists views only; a touched relation is dropped here only if it is one.
@@ -215,7 +224,7 @@ class RollbackStore:
         create_order = [*(e.relation for e in entries if e.kind == "view" and e.relation not in dependents),
                         *dependents]
         views = [(relation, saved[relation]) for relation in dict.fromkeys(create_order) if relation in saved]
-        return views, granted
+        return views, {relation: (granted[relation], commented[relation]) for relation in new_views}
 
     def _restore_table(self, entry: RollbackEntry, current: str | None) -> None:
         if current == "table":
@@ -260,6 +269,7 @@ class RollbackStore:
                 recreated.append(entry)
         self.warehouse.set_privileges(self.warehouse.without_dropped_roles(
             {e.relation: e.privileges for e in recreated if e.privileges is not None}))
+        self.warehouse.set_comments({e.relation: ("view", e.comments) for e in recreated if e.comments is not None})
         return [entry.relation for entry in recreated]
 
     # -- pruning ----------------------------------------------------------------------------------

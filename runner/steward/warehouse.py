@@ -41,6 +41,14 @@ class Privilege:
         return f"{self.privilege} to {self.grantee}" + (" with grant option" if self.grantable else "")
 
 
+@dataclass(frozen=True)
+class Comments:
+    """The comment on a relation and on its columns (dbt's persist_docs writes them)."""
+
+    relation: str | None = None
+    columns: tuple[tuple[str, str], ...] = ()  # (column, comment) of every commented column, in column order
+
+
 class Warehouse:
     """SQL the runner needs, with the few statements that differ per adapter."""
 
@@ -149,6 +157,24 @@ class Warehouse:
                              f"to {self._grantee(privilege.grantee)}"
                              + (" with grant option" if privilege.grantable else ""))
 
+    # -- comments -------------------------------------------------------------------------------
+    def comments(self, relations: Sequence[Relation]) -> dict[Relation, Comments]:
+        """The comments of each relation and its columns; none where the warehouse keeps none."""
+        return {relation: Comments() for relation in relations}
+
+    def set_comments(self, wanted: Mapping[Relation, tuple[str, Comments]]) -> None:
+        """Give each relation (with its kind, 'table' or 'view') exactly the comments in `wanted`: a copy
+        moved back in place lacks the table's own comment, a recreated view has none at all."""
+        current = self.comments(list(wanted))
+        for relation, (kind, comments) in wanted.items():
+            if current[relation].relation != comments.relation:
+                self.execute(f"comment on {kind} {self.qualified(relation)} is {_text_literal(comments.relation)}")
+            now, then = dict(current[relation].columns), dict(comments.columns)
+            for column in sorted(set(now) | set(then)):
+                if now.get(column) != then.get(column):
+                    self.execute(f"comment on column {self.qualified(relation)}.{self.quote(column)} "
+                                 f"is {_text_literal(then.get(column))}")
+
     def without_dropped_roles(self, privileges: Mapping[Relation, frozenset[Privilege]],
                               ) -> dict[Relation, frozenset[Privilege]]:
         """`privileges` less the grants to roles that no longer exist: a role dropped since a rollback
@@ -236,6 +262,17 @@ class DuckDBWarehouse(Warehouse):
         if not match:
             raise BadInput(f"rollback: cannot read the definition of view {relation}")
         return match.group(1)
+
+    def comments(self, relations: Sequence[Relation]) -> dict[Relation, Comments]:
+        schemas = sorted({r.schema for r in relations})
+        if not schemas:
+            return {}
+        within = f"schema_name in ({', '.join(['?'] * len(schemas))}) and comment is not null"
+        return _comments_from_rows(relations, self.query(
+            f"select schema_name, table_name, null, comment, -1 from duckdb_tables() where {within} "
+            f"union all select schema_name, view_name, null, comment, -1 from duckdb_views() where {within} "
+            f"union all select schema_name, table_name, column_name, comment, column_index from duckdb_columns() "
+            f"where {within} order by 1, 2, 5", schemas * 3))
 
     def move_table(self, source: Relation, destination: Relation) -> None:
         if source.schema != destination.schema:
@@ -344,6 +381,21 @@ class PostgresWarehouse(Warehouse):
                 found[relation].add(Privilege(str(grantee), str(privilege), bool(grantable)))
         return {relation: frozenset(privileges) for relation, privileges in found.items()}
 
+    def comments(self, relations: Sequence[Relation]) -> dict[Relation, Comments]:
+        if not relations:
+            return {}
+        return _comments_from_rows(relations, self.query(
+            """
+            select n.nspname, c.relname, a.attname, d.description
+            from pg_class c
+            join pg_namespace n on n.oid = c.relnamespace
+            join pg_description d on d.objoid = c.oid and d.classoid = 'pg_class'::regclass
+            left join pg_attribute a on a.attrelid = c.oid and a.attnum = d.objsubid and d.objsubid > 0
+            where (n.nspname || '.' || c.relname) = any(%s) and (d.objsubid = 0 or a.attname is not null)
+            order by 1, 2, a.attnum nulls first
+            """,
+            (sorted({f"{r.schema}.{r.name}" for r in relations}),)))
+
     def without_dropped_roles(self, privileges: Mapping[Relation, frozenset[Privilege]],
                               ) -> dict[Relation, frozenset[Privilege]]:
         named = sorted({p.grantee for granted in privileges.values() for p in granted} - {"public"})
@@ -368,6 +420,27 @@ class PostgresWarehouse(Warehouse):
             return [(str(n), str(t)) for n, t in self.query(self._COLUMNS_OF, ("stw_column_probe",))]
         finally:
             self.rollback()
+
+
+def _comments_from_rows(relations: Sequence[Relation], rows: Sequence[tuple[Any, ...]]) -> dict[Relation, Comments]:
+    """Comments from rows of (schema, relation, column or NULL for the relation itself, comment, ...), columns
+    in order."""
+    wanted = set(relations)
+    own: dict[Relation, str] = {}
+    columns: dict[Relation, list[tuple[str, str]]] = {}
+    for schema, name, column, comment, *_ in rows:
+        relation = Relation(str(schema), str(name))
+        if relation not in wanted or comment is None:
+            continue
+        if column is None:
+            own[relation] = str(comment)
+        else:
+            columns.setdefault(relation, []).append((str(column), str(comment)))
+    return {relation: Comments(own.get(relation), tuple(columns.get(relation, ()))) for relation in relations}
+
+
+def _text_literal(text: str | None) -> str:
+    return "null" if text is None else "'" + text.replace("'", "''") + "'"
 
 
 def _kind(table_type: Any) -> str:

@@ -16,6 +16,7 @@ from steward.deploy import DeployOptions, deploy
 from steward.errors import BadInput, DbtFailed, SafetyRefused, exit_code_for
 from steward.invocation import DbtInvoker
 from steward.recovery import list_deploys, prune, rollback
+from steward.warehouse import Comments, Relation, opened
 
 FAILING_TEST = "select order_id from {{ ref('fct_orders') }} where order_id is not null\n"
 
@@ -112,6 +113,37 @@ def test_view_created_outside_dbt_survives_deploy_and_rollback(shop):
     assert shop.warehouse.scalar(f"select count(*) from {consumer}.big_orders") == expected
 
 
+def test_comments_come_back_with_the_relations(shop):
+    """A rollback restores the comments of tables, views and their columns (persist_docs writes them): the
+    copy a table comes back from lacks the table's own comment, a recreated view has none."""
+    schema = shop.warehouse.schema_prefix
+    table, view = Relation(schema, "fct_orders"), Relation(schema, "stg_orders")
+    for kind, relation in (("table", table), ("view", view)):
+        shop.warehouse.execute(f"comment on {kind} {relation} is 'The {relation.name}, one row per order'")
+        shop.warehouse.execute(f"comment on column {relation}.order_id is 'Order id: it''s the key'")
+
+    def comments() -> dict:
+        with opened(api_context(shop).project.connection) as warehouse:
+            return warehouse.comments([table, view])
+
+    before = comments()
+    assert before[table] == Comments("The fct_orders, one row per order", (("order_id", "Order id: it's the key"),))
+    assert before[view].relation == "The stg_orders, one row per order"
+    model = shop.directory / "models" / "marts" / "fct_orders.sql"
+    original = model.read_text()
+    failing = shop.directory / "tests" / "fct_orders_fails.sql"
+    failing.parent.mkdir(exist_ok=True)
+    try:
+        model.write_text(original.rstrip().rstrip(";") + "\nlimit 3\n")
+        failing.write_text(FAILING_TEST)
+        with pytest.raises(DbtFailed, match="verified"):
+            api_deploy(shop)
+    finally:
+        model.write_text(original)
+        failing.unlink()
+    assert comments() == before
+
+
 READER = "steward_test_reader"
 GONE = "steward_test_gone"
 
@@ -129,6 +161,7 @@ def test_grants_come_back_with_the_relations(shop, adapter):
     shop.warehouse.execute(f"create schema if not exists {consumer}")
     shop.warehouse.execute(f"create view {view} as select segment, count(*) as customers "
                            f"from {schema}.dim_customers group by segment")
+    shop.warehouse.execute(f"comment on view {view} is 'Customers per segment'")
 
     def readable() -> dict[str, bool]:
         return {relation: shop.warehouse.scalar(f"select has_table_privilege('{READER}', '{relation}', 'select')")
@@ -161,6 +194,8 @@ def test_grants_come_back_with_the_relations(shop, adapter):
         shop.warehouse.execute(f"grant select on {schema}.dim_customers to {GONE}")
         result = api_deploy(shop, select="dim_customers")
         assert readable() == {**everything, f"{schema}.dim_customers": False}
+        assert shop.warehouse.scalar(f"select obj_description('{view}'::regclass, 'pg_class')") == \
+            "Customers per segment"
         shop.warehouse.execute(f"drop role {GONE}")
         rollback(api_context(shop), result.deploy_id)
         assert readable() == everything
