@@ -44,7 +44,7 @@ from steward.invocation import DbtOutcome
 from steward.plan import Plan
 from steward.reports.for_deploy import write_reports
 from steward.rollback import RollbackEntry, RollbackStore
-from steward.warehouse import Relation, Warehouse, opened, rename_relations, warehouse_class
+from steward.warehouse import Described, Relation, Warehouse, opened, rename_relations, warehouse_class
 
 if TYPE_CHECKING:
     from steward.context import Context
@@ -242,8 +242,7 @@ def _swap(warehouse: Warehouse, store: RollbackStore, deploy_id: str, staged: Se
             raise BadInput(f"blue-green: view {stage} still names the stage after renaming its relations: {sql}")
     # A recreated view has no grants or comments of its own: a published view takes those dbt gave its
     # staged one, an outside view those it had; a moved table keeps its own.
-    described = [*existing, *externals, *(item.stage for item in staged_views)]
-    granted, commented = warehouse.privileges(described), warehouse.comments(described)
+    described = warehouse.describe([*existing, *externals, *(item.stage for item in staged_views)])
     for view in reversed(externals):  # deepest dependents first
         warehouse.drop(view, "view")
     for item in reversed(staged):  # the deploy's own views, children first
@@ -265,19 +264,20 @@ def _swap(warehouse: Warehouse, store: RollbackStore, deploy_id: str, staged: Se
             raise BadInput(f"blue-green: the stage has no relation {item.stage} for {item.unique_id}")
         entries.append(RollbackEntry(deploy_id, seq, item.prod, was.kind, copy=slot, view_sql=was.view_sql,
                                      row_count=was.row_count, checksum=was.checksum,
-                                     privileges=granted[item.prod] if kinds[item.prod] else None,
-                                     comments=commented[item.prod] if kinds[item.prod] else None))
+                                     described=described[item.prod] if kinds[item.prod] else None))
     for item in reversed(staged_views):  # children first
         warehouse.drop(item.stage, "view")
     for offset, view in enumerate(externals, start=len(staged)):
         warehouse.create_view(view, external_sql[view])
         was = before.get(view) or Before("view", external_sql[view])
         entries.append(RollbackEntry(deploy_id, offset, view, "view", external=True, view_sql=external_sql[view],
-                                     row_count=was.row_count, checksum=was.checksum, privileges=granted[view],
-                                     comments=commented[view]))
-    recreated = [*((item.prod, item.stage) for item in staged_views), *((view, view) for view in externals)]
-    warehouse.set_privileges({view: granted[source] for view, source in recreated})
-    warehouse.set_comments({view: ("view", commented[source]) for view, source in recreated})
+                                     row_count=was.row_count, checksum=was.checksum, described=described[view]))
+    # A published view keeps what prod's schema grants by default, as a view an in-place deploy creates does.
+    defaults = warehouse.privileges([item.prod for item in staged_views])
+    warehouse.redescribe({
+        **{item.prod: ("view", Described(described[item.stage].privileges | defaults[item.prod],
+                                         described[item.stage].comments)) for item in staged_views},
+        **{view: ("view", described[view]) for view in externals}})
     store.save(*entries)
     return entries
 

@@ -320,7 +320,7 @@ def _deploy_json(result: DeployResult) -> dict[str, Any]:
 
 def _restored_line(verb: str, outcome: RollbackOutcome) -> str:
     return (f"{verb} deploy {outcome.record.deploy_id}: {len(outcome.restored)} relation(s) restored; "
-            "counts and checksums verified.")
+            "counts, checksums and grants verified.")
 
 
 def _rollback_json(outcome: RollbackOutcome) -> dict[str, Any]:

@@ -44,7 +44,8 @@ def redact_text(text: str, secrets: Iterable[str] = ()) -> str:
     # Literal checks first: the full patterns scan slowly, and deploy reports pass megabytes through here.
     if _URL_PASSWORD_HINT.search(text):
         text = _URL_PASSWORD.sub(lambda m: m.group("head") + MASK, text)
-    lowered = text.lower()
-    if "passw" in lowered or "pwd" in lowered:
+    # casefold, not lower: the IGNORECASE pattern also takes the long s (U+017F) for an s.
+    folded = text.casefold()
+    if "passw" in folded or "pwd" in folded:
         text = _KV_PASSWORD.sub(lambda m: m.group("head") + MASK, text)
     return text

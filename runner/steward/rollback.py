@@ -2,9 +2,10 @@
 
 A table's rollback point is a copy. Restore moves the copy into place with renames (no data is
 copied, so its cost does not grow with table size) and moves the deployed version aside, so a
-rollback loses nothing either. Views are kept by definition. All of a deploy's restore runs in
-one transaction, then every relation's row count and checksum are compared with the values
-recorded when the point was made.
+rollback loses nothing either. Views are kept by definition. Each relation's grants and comments
+are kept too, since neither a copy nor a recreated view carries them. All of a deploy's restore
+runs in one transaction, then every relation's row count, checksum and grants are compared with
+the values recorded when the point was made.
 
 Where copies live: PostgreSQL keeps them in the rollback schema and moves them back with
 ALTER TABLE ... SET SCHEMA. DuckDB cannot move a table between schemas, so there a copy sits
@@ -15,10 +16,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, fields, replace
 from datetime import datetime, timezone
+from typing import Any
 
-from steward.warehouse import Comments, Privilege, Relation, Warehouse
+from steward.warehouse import Comments, Described, Privilege, Relation, Warehouse
 
 # Names dbt gives the relations it builds beside a model (__dbt_backup, __dbt_tmp); a build killed mid-model
 # can leave them behind.
@@ -37,29 +39,25 @@ class RollbackEntry:
     row_count: int | None = None
     checksum: str | None = None
     restored_at: str | None = None
-    # What the relation granted to other roles and its comments; None where nothing was recorded (points
-    # made before steward kept them), so a restore leaves them alone rather than revoke or erase them.
-    privileges: frozenset[Privilege] | None = None
-    comments: Comments | None = None
+    # Its grants and comments; None where nothing was recorded (points made before steward kept them),
+    # so a restore leaves them alone rather than revoke or erase them.
+    described: Described | None = None
 
     def to_json(self) -> str:
         data = asdict(self)
         data["relation"] = str(self.relation)
         data["copy"] = str(self.copy) if self.copy else None
-        if self.privileges is not None:
-            data["privileges"] = [[p.grantee, p.privilege, p.grantable] for p in sorted(self.privileges)]
+        data["described"] = _described_to_data(self.described)
         return json.dumps(data)
 
     @classmethod
     def from_json(cls, text: str) -> RollbackEntry:
-        data = json.loads(text)
+        # Keys a newer steward added are passed over, so a point stays readable after a downgrade.
+        known = {f.name for f in fields(cls)}
+        data = {key: value for key, value in json.loads(text).items() if key in known}
         data["relation"] = Relation(*data["relation"].split(".", 1))
         data["copy"] = Relation(*data["copy"].split(".", 1)) if data.get("copy") else None
-        if data.get("privileges") is not None:
-            data["privileges"] = frozenset(Privilege(*item) for item in data["privileges"])
-        if data.get("comments") is not None:
-            comments = data["comments"]
-            data["comments"] = Comments(comments["relation"], tuple((c, t) for c, t in comments["columns"]))
+        data["described"] = _described_from_data(data.get("described"))
         return cls(**data)
 
 
@@ -117,13 +115,12 @@ class RollbackStore:
                        for seq, relation in enumerate([*relations, *externals])]
             # A table is measured on its copy: the copy is what a restore brings back.
             measured = self.warehouse.fingerprints([e.copy or e.relation for e in entries if e.kind])
-            existing = [e.relation for e in entries if e.kind]
-            granted, commented = self.warehouse.privileges(existing), self.warehouse.comments(existing)
+            described = self.warehouse.describe([e.relation for e in entries if e.kind])
             for position, entry in enumerate(entries):
                 if entry.kind:
                     count, checksum = measured[entry.copy or entry.relation]
                     entries[position] = replace(entry, row_count=count, checksum=checksum,
-                                                privileges=granted[entry.relation], comments=commented[entry.relation])
+                                                described=described[entry.relation])
             self._save(*entries)
         return entries
 
@@ -182,12 +179,9 @@ class RollbackStore:
                 self._restore_table(entry, kinds[entry.relation])
             for relation, sql in views_to_recreate:
                 self.warehouse.create_view(relation, sql)
-            self.warehouse.set_privileges(self.warehouse.without_dropped_roles({
-                **{e.relation: e.privileges for e in pending if e.kind and e.privileges is not None},
-                **{relation: granted for relation, (granted, _) in new_views.items()}}))
-            self.warehouse.set_comments({
-                **{e.relation: (e.kind, e.comments) for e in pending if e.kind and e.comments is not None},
-                **{relation: ("view", comments) for relation, (_, comments) in new_views.items()}})
+            self.warehouse.redescribe({
+                **{e.relation: (e.kind, e.described) for e in pending if e.kind and e.described is not None},
+                **{relation: ("view", described) for relation, described in new_views.items()}})
             restored_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
             p = self.warehouse.param
             self.warehouse.execute(
@@ -198,7 +192,7 @@ class RollbackStore:
 
     def _drop_views(self, entries: Sequence[RollbackEntry], leftovers: Sequence[tuple[Relation, str]],
                     kinds: Mapping[Relation, str | None],
-                    ) -> tuple[list[tuple[Relation, str]], dict[Relation, tuple[frozenset[Privilege], Comments]]]:
+                    ) -> tuple[list[tuple[Relation, str]], dict[Relation, Described]]:
         """Drop every view that is touched or depends on a touched relation; return what to recreate, in
         order, and the grants and comments of the views unknown to the point. `kinds` holds the touched
         relations' kinds.
@@ -214,7 +208,7 @@ class RollbackStore:
         new_views = [relation for relation in dependents if relation not in saved]
         for relation in new_views:
             saved[relation] = self.warehouse.view_definition(relation)
-        granted, commented = self.warehouse.privileges(new_views), self.warehouse.comments(new_views)
+        described = self.warehouse.describe(new_views)
         # Deepest dependents first, then touched relations against their build order.
         drop_order = [*reversed(dependents), *(r for r in reversed(touched) if r not in dependents)]
         # dependent_views lists views only; a touched relation is dropped here only if it is one.
@@ -224,7 +218,7 @@ class RollbackStore:
         create_order = [*(e.relation for e in entries if e.kind == "view" and e.relation not in dependents),
                         *dependents]
         views = [(relation, saved[relation]) for relation in dict.fromkeys(create_order) if relation in saved]
-        return views, {relation: (granted[relation], commented[relation]) for relation in new_views}
+        return views, described
 
     def _restore_table(self, entry: RollbackEntry, current: str | None) -> None:
         if current == "table":
@@ -239,8 +233,8 @@ class RollbackStore:
         present = [e.relation for e in entries if e.kind and kinds[e.relation] == e.kind]
         measured = self.warehouse.fingerprints(present)
         granted = self.warehouse.privileges(present)
-        expected = self.warehouse.without_dropped_roles(
-            {e.relation: e.privileges for e in entries if e.relation in granted and e.privileges is not None})
+        recorded = {e.relation: e.described.privileges for e in entries if e.relation in granted and e.described}
+        expected = self.warehouse.applicable({r: p for r, p in recorded.items() if p is not None})
         for entry in entries:
             kind = kinds[entry.relation]
             if entry.kind is None:
@@ -267,9 +261,7 @@ class RollbackStore:
             if entry.external and entry.view_sql and self.warehouse.relation_kind(entry.relation) is None:
                 self.warehouse.create_view(entry.relation, entry.view_sql)
                 recreated.append(entry)
-        self.warehouse.set_privileges(self.warehouse.without_dropped_roles(
-            {e.relation: e.privileges for e in recreated if e.privileges is not None}))
-        self.warehouse.set_comments({e.relation: ("view", e.comments) for e in recreated if e.comments is not None})
+        self.warehouse.redescribe({e.relation: ("view", e.described) for e in recreated if e.described is not None})
         return [entry.relation for entry in recreated]
 
     # -- pruning ----------------------------------------------------------------------------------
@@ -290,3 +282,24 @@ class RollbackStore:
 
 def _listed(privileges: frozenset[Privilege]) -> str:
     return ", ".join(p.describe() for p in sorted(privileges)) or "nothing to other roles"
+
+
+def _described_to_data(described: Described | None) -> dict[str, Any] | None:
+    if described is None:
+        return None
+    privileges, comments = described.privileges, described.comments
+    return {
+        "privileges": None if privileges is None else [[p.grantee, p.privilege, p.grantable]
+                                                       for p in sorted(privileges)],
+        "comments": None if comments is None else {"relation": comments.relation,
+                                                   "columns": [list(item) for item in comments.columns]},
+    }
+
+
+def _described_from_data(data: dict[str, Any] | None) -> Described | None:
+    if data is None:
+        return None
+    privileges, comments = data.get("privileges"), data.get("comments")
+    return Described(
+        None if privileges is None else frozenset(Privilege(*item) for item in privileges),
+        None if comments is None else Comments(comments["relation"], tuple((c, t) for c, t in comments["columns"])))

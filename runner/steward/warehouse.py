@@ -49,6 +49,14 @@ class Comments:
     columns: tuple[tuple[str, str], ...] = ()  # (column, comment) of every commented column, in column order
 
 
+@dataclass(frozen=True)
+class Described:
+    """A relation's grants and comments; None where they were not recorded (left as they are)."""
+
+    privileges: frozenset[Privilege] | None = None
+    comments: Comments | None = None
+
+
 class Warehouse:
     """SQL the runner needs, with the few statements that differ per adapter."""
 
@@ -138,51 +146,70 @@ class Warehouse:
     def create_view(self, relation: Relation, select_sql: str) -> None:
         self.execute(f"create view {self.qualified(relation)} as {select_sql}")
 
-    # -- privileges -----------------------------------------------------------------------------
+    # -- grants and comments: what a moved-back copy or a recreated view does not carry ----------
+    def describe(self, relations: Sequence[Relation]) -> dict[Relation, Described]:
+        """The grants and comments of each relation, one catalog query for each."""
+        granted, commented = self.privileges(relations), self.comments(relations)
+        return {relation: Described(granted[relation], commented[relation]) for relation in relations}
+
+    def redescribe(self, wanted: Mapping[Relation, tuple[str, Described]]) -> None:
+        """Give each relation (with its kind, 'table' or 'view') the grants and comments in `wanted`; a
+        part that is None was not recorded and is left as it is."""
+        self.set_privileges({r: d.privileges for r, (_, d) in wanted.items() if d.privileges is not None})
+        self.set_comments({r: (kind, d.comments) for r, (kind, d) in wanted.items() if d.comments is not None})
+
     def privileges(self, relations: Sequence[Relation]) -> dict[Relation, frozenset[Privilege]]:
-        """What each relation grants to roles other than its owner, in one catalog query; empty sets
-        where the warehouse has no privileges (DuckDB)."""
+        """What each relation grants to roles other than its owner (table-level grants), in one catalog
+        query; empty sets where the warehouse has no privileges (DuckDB)."""
         return {relation: frozenset() for relation in relations}
 
+    def applicable(self, privileges: Mapping[Relation, frozenset[Privilege]]) -> dict[Relation, frozenset[Privilege]]:
+        """`privileges` less the grants that cannot be given again: to roles dropped since they were
+        recorded (which must not stop a restore) and to each relation's owner (who holds everything)."""
+        return dict(privileges)
+
     def set_privileges(self, wanted: Mapping[Relation, frozenset[Privilege]]) -> None:
-        """Make each relation grant exactly `wanted`: a relation recreated or moved back in place has only
-        its owner's and the schema's default privileges, not what was granted on the one it replaces."""
+        """Make each relation grant exactly `wanted` (less what is not `applicable`): a relation recreated
+        or moved back in place has only its owner's and its schema's default privileges, not what was
+        granted on the one it replaces. The relations are fresh, so no grant made through a grant option
+        hangs on what is revoked."""
+        wanted = self.applicable(wanted)
         current = self.privileges(list(wanted))
         for relation, privileges in wanted.items():
             for privilege in sorted(current[relation] - privileges):
-                self.execute(f"revoke {privilege.privilege} on {self.qualified(relation)} "
+                self.execute(f"revoke {_privilege_type(privilege)} on {self.qualified(relation)} "
                              f"from {self._grantee(privilege.grantee)}")
             for privilege in sorted(privileges - current[relation]):
-                self.execute(f"grant {privilege.privilege} on {self.qualified(relation)} "
+                self.execute(f"grant {_privilege_type(privilege)} on {self.qualified(relation)} "
                              f"to {self._grantee(privilege.grantee)}"
                              + (" with grant option" if privilege.grantable else ""))
 
-    # -- comments -------------------------------------------------------------------------------
+    def _grantee(self, role: str) -> str:
+        return "public" if role == "public" else self.quote(role)
+
     def comments(self, relations: Sequence[Relation]) -> dict[Relation, Comments]:
         """The comments of each relation and its columns; none where the warehouse keeps none."""
         return {relation: Comments() for relation in relations}
 
     def set_comments(self, wanted: Mapping[Relation, tuple[str, Comments]]) -> None:
         """Give each relation (with its kind, 'table' or 'view') exactly the comments in `wanted`: a copy
-        moved back in place lacks the table's own comment, a recreated view has none at all."""
+        moved back in place lacks the table's own comment, a recreated view has none at all. A column
+        that no longer exists (a view over a changed table) is passed over rather than failing the restore."""
         current = self.comments(list(wanted))
         for relation, (kind, comments) in wanted.items():
             if current[relation].relation != comments.relation:
-                self.execute(f"comment on {kind} {self.qualified(relation)} is {_text_literal(comments.relation)}")
+                self.execute(f"comment on {kind} {self.qualified(relation)} is {self.literal(comments.relation)}")
             now, then = dict(current[relation].columns), dict(comments.columns)
-            for column in sorted(set(now) | set(then)):
-                if now.get(column) != then.get(column):
+            changed = [column for column in sorted(set(now) | set(then)) if now.get(column) != then.get(column)]
+            present = {name for name, _ in self.columns(relation)} if changed else set()
+            for column in changed:
+                if column in present:
                     self.execute(f"comment on column {self.qualified(relation)}.{self.quote(column)} "
-                                 f"is {_text_literal(then.get(column))}")
+                                 f"is {self.literal(then.get(column))}")
 
-    def without_dropped_roles(self, privileges: Mapping[Relation, frozenset[Privilege]],
-                              ) -> dict[Relation, frozenset[Privilege]]:
-        """`privileges` less the grants to roles that no longer exist: a role dropped since a rollback
-        point was made must not stop its relations from being restored."""
-        return dict(privileges)
-
-    def _grantee(self, role: str) -> str:
-        return "public" if role == "public" else self.quote(role)
+    def literal(self, text: str | None) -> str:
+        """A SQL string literal of `text` (NULL for None)."""
+        return "null" if text is None else "'" + text.replace("'", "''") + "'"
 
     def drop(self, relation: Relation, kind: str) -> None:
         self.execute(f"drop {kind} if exists {self.qualified(relation)}")
@@ -267,7 +294,8 @@ class DuckDBWarehouse(Warehouse):
         schemas = sorted({r.schema for r in relations})
         if not schemas:
             return {}
-        within = f"schema_name in ({', '.join(['?'] * len(schemas))}) and comment is not null"
+        within = (f"database_name = current_database() and schema_name in ({', '.join(['?'] * len(schemas))}) "
+                  "and not internal and comment is not null")
         return _comments_from_rows(relations, self.query(
             f"select schema_name, table_name, null, comment, -1 from duckdb_tables() where {within} "
             f"union all select schema_name, view_name, null, comment, -1 from duckdb_views() where {within} "
@@ -360,49 +388,57 @@ class PostgresWarehouse(Warehouse):
     def row_checksum_sql(self, alias: str) -> str:
         return f"coalesce(sum(('x' || substr(md5({alias}::text), 1, 12))::bit(48)::bigint), 0)"
 
+    # Relations named as two arrays, so the catalog's (relname, relnamespace) index finds them.
+    _NAMED = "(n.nspname, c.relname) in (select * from unnest(%s::text[], %s::text[]))"
+
+    @staticmethod
+    def _named(relations: Sequence[Relation]) -> tuple[list[str], list[str]]:
+        distinct = sorted(set(relations), key=str)
+        return [r.schema for r in distinct], [r.name for r in distinct]
+
     def privileges(self, relations: Sequence[Relation]) -> dict[Relation, frozenset[Privilege]]:
-        found: dict[Relation, set[Privilege]] = {relation: set() for relation in relations}
         if not relations:
             return {}
+        found: dict[Relation, set[Privilege]] = {relation: set() for relation in relations}
         rows = self.query(
-            """
-            select n.nspname, c.relname, coalesce(r.rolname, 'public'), a.privilege_type, a.is_grantable
-            from pg_class c
-            join pg_namespace n on n.oid = c.relnamespace
-            cross join lateral aclexplode(c.relacl) as a
-            left join pg_roles r on r.oid = a.grantee
-            where (n.nspname || '.' || c.relname) = any(%s) and a.grantee <> c.relowner
-            """,
-            (sorted({f"{r.schema}.{r.name}" for r in relations}),),
+            "select n.nspname, c.relname, coalesce(r.rolname, 'public'), a.privilege_type, a.is_grantable "
+            "from pg_class c join pg_namespace n on n.oid = c.relnamespace "
+            "cross join lateral aclexplode(c.relacl) as a left join pg_roles r on r.oid = a.grantee "
+            f"where {self._NAMED} and a.grantee <> c.relowner",
+            self._named(relations),
         )
         for schema, name, grantee, privilege, grantable in rows:
-            relation = Relation(str(schema), str(name))
-            if relation in found:
-                found[relation].add(Privilege(str(grantee), str(privilege), bool(grantable)))
+            found[Relation(str(schema), str(name))].add(Privilege(str(grantee), str(privilege), bool(grantable)))
         return {relation: frozenset(privileges) for relation, privileges in found.items()}
+
+    def applicable(self, privileges: Mapping[Relation, frozenset[Privilege]]) -> dict[Relation, frozenset[Privilege]]:
+        if not privileges:
+            return {}
+        roles = sorted({p.grantee for granted in privileges.values() for p in granted} - {"public"})
+        existing = {"public", *(str(row[0]) for row in self.query(
+            "select rolname from pg_roles where rolname = any(%s)", (roles,)))}
+        owners = {Relation(str(schema), str(name)): str(owner) for schema, name, owner in self.query(
+            "select n.nspname, c.relname, pg_get_userbyid(c.relowner) "
+            f"from pg_class c join pg_namespace n on n.oid = c.relnamespace where {self._NAMED}",
+            self._named(list(privileges)))}
+        return {relation: frozenset(p for p in granted if p.grantee in existing and p.grantee != owners.get(relation))
+                for relation, granted in privileges.items()}
 
     def comments(self, relations: Sequence[Relation]) -> dict[Relation, Comments]:
         if not relations:
             return {}
         return _comments_from_rows(relations, self.query(
-            """
-            select n.nspname, c.relname, a.attname, d.description
-            from pg_class c
-            join pg_namespace n on n.oid = c.relnamespace
-            join pg_description d on d.objoid = c.oid and d.classoid = 'pg_class'::regclass
-            left join pg_attribute a on a.attrelid = c.oid and a.attnum = d.objsubid and d.objsubid > 0
-            where (n.nspname || '.' || c.relname) = any(%s) and (d.objsubid = 0 or a.attname is not null)
-            order by 1, 2, a.attnum nulls first
-            """,
-            (sorted({f"{r.schema}.{r.name}" for r in relations}),)))
+            "select n.nspname, c.relname, a.attname, d.description "
+            "from pg_class c join pg_namespace n on n.oid = c.relnamespace "
+            "join pg_description d on d.objoid = c.oid and d.classoid = 'pg_class'::regclass "
+            "left join pg_attribute a on a.attrelid = c.oid and a.attnum = d.objsubid and d.objsubid > 0 "
+            f"where {self._NAMED} and (d.objsubid = 0 or a.attname is not null) "
+            "order by 1, 2, a.attnum nulls first",
+            self._named(relations)))
 
-    def without_dropped_roles(self, privileges: Mapping[Relation, frozenset[Privilege]],
-                              ) -> dict[Relation, frozenset[Privilege]]:
-        named = sorted({p.grantee for granted in privileges.values() for p in granted} - {"public"})
-        existing = {"public", *(str(row[0]) for row in self.query(
-            "select rolname from pg_roles where rolname = any(%s)", (named,)))} if named else {"public"}
-        return {relation: frozenset(p for p in granted if p.grantee in existing)
-                for relation, granted in privileges.items()}
+    def literal(self, text: str | None) -> str:
+        # An escape string: its meaning does not hang on standard_conforming_strings.
+        return "null" if text is None else "E'" + text.replace("\\", "\\\\").replace("'", "''") + "'"
 
     _COLUMNS_OF = ("select attname, format_type(atttypid, atttypmod) from pg_attribute "
                    "where attrelid = %s::regclass and attnum > 0 and not attisdropped order by attnum")
@@ -439,8 +475,15 @@ def _comments_from_rows(relations: Sequence[Relation], rows: Sequence[tuple[Any,
     return {relation: Comments(own.get(relation), tuple(columns.get(relation, ()))) for relation in relations}
 
 
-def _text_literal(text: str | None) -> str:
-    return "null" if text is None else "'" + text.replace("'", "''") + "'"
+# What GRANT and REVOKE may name: a recorded privilege comes back from the rollback metadata table, so it
+# is checked before it is written into a statement.
+PRIVILEGE_TYPES = frozenset({"SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE", "REFERENCES", "TRIGGER", "MAINTAIN"})
+
+
+def _privilege_type(privilege: Privilege) -> str:
+    if privilege.privilege not in PRIVILEGE_TYPES:
+        raise BadInput(f"rollback: unknown privilege {privilege.privilege!r} recorded for {privilege.grantee}")
+    return privilege.privilege
 
 
 def _kind(table_type: Any) -> str:

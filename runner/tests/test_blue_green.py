@@ -193,6 +193,7 @@ def test_grants_follow_a_blue_green_publish_and_its_rollback(shop):
     shop.warehouse.execute(f"do $$ begin create role {READER}; exception when duplicate_object then null; end $$")
     shop.warehouse.execute(f"create schema if not exists {consumer}")
     shop.warehouse.execute(f"create or replace view {view} as select product_name from {schema}.dim_products")
+    shop.warehouse.execute(f"comment on view {view} is 'Product names'")
 
     def readable() -> dict[str, bool]:
         return {relation: shop.warehouse.scalar(f"select has_table_privilege('{READER}', '{relation}', 'select')")
@@ -210,6 +211,7 @@ def test_grants_follow_a_blue_green_publish_and_its_rollback(shop):
         assert result.status == "succeeded"
         # dim_products is the staged table, built without a grants config: dbt granted nothing on it.
         assert readable() == {f"{schema}.stg_products": True, f"{schema}.dim_products": False, view: True}
+        assert shop.warehouse.scalar(f"select obj_description('{view}'::regclass, 'pg_class')") == "Product names"
         undone = rollback(api_context(shop), result.deploy_id)
         assert undone.record.state == "rolled_back" and not undone.mismatches
         assert readable() == dict.fromkeys(granted, True)

@@ -6,6 +6,8 @@ are covered by the errors table test and by test_deploy_processes.py, which need
 
 from __future__ import annotations
 
+import json
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -16,7 +18,8 @@ from steward.deploy import DeployOptions, deploy
 from steward.errors import BadInput, DbtFailed, SafetyRefused, exit_code_for
 from steward.invocation import DbtInvoker
 from steward.recovery import list_deploys, prune, rollback
-from steward.warehouse import Comments, Relation, opened
+from steward.rollback import RollbackEntry
+from steward.warehouse import Comments, Described, Privilege, Relation, opened
 
 FAILING_TEST = "select order_id from {{ ref('fct_orders') }} where order_id is not null\n"
 
@@ -120,14 +123,14 @@ def test_comments_come_back_with_the_relations(shop):
     table, view = Relation(schema, "fct_orders"), Relation(schema, "stg_orders")
     for kind, relation in (("table", table), ("view", view)):
         shop.warehouse.execute(f"comment on {kind} {relation} is 'The {relation.name}, one row per order'")
-        shop.warehouse.execute(f"comment on column {relation}.order_id is 'Order id: it''s the key'")
+        shop.warehouse.execute(f"comment on column {relation}.order_id is 'Order id: it''s the \\ key'")
 
     def comments() -> dict:
         with opened(api_context(shop).project.connection) as warehouse:
             return warehouse.comments([table, view])
 
     before = comments()
-    assert before[table] == Comments("The fct_orders, one row per order", (("order_id", "Order id: it's the key"),))
+    assert before[table] == Comments("The fct_orders, one row per order", (("order_id", "Order id: it's the \\ key"),))
     assert before[view].relation == "The stg_orders, one row per order"
     model = shop.directory / "models" / "marts" / "fct_orders.sql"
     original = model.read_text()
@@ -146,6 +149,7 @@ def test_comments_come_back_with_the_relations(shop):
 
 READER = "steward_test_reader"
 GONE = "steward_test_gone"
+EXTRA = '"Steward Extra"'  # a role name that must be quoted
 
 
 def test_grants_come_back_with_the_relations(shop, adapter):
@@ -162,9 +166,14 @@ def test_grants_come_back_with_the_relations(shop, adapter):
     shop.warehouse.execute(f"create view {view} as select segment, count(*) as customers "
                            f"from {schema}.dim_customers group by segment")
     shop.warehouse.execute(f"comment on view {view} is 'Customers per segment'")
+    # The rollback schema grants EXTRA every table created in it, so each copy does; the tables it brings
+    # back must grant exactly what they did, which was nothing to EXTRA.
+    rollback_schema = api_context(shop).policy.rollback_schema
+    shop.warehouse.execute(f"do $$ begin create role {EXTRA}; exception when duplicate_object then null; end $$")
+    shop.warehouse.execute(f"alter default privileges in schema {rollback_schema} grant select on tables to {EXTRA}")
 
-    def readable() -> dict[str, bool]:
-        return {relation: shop.warehouse.scalar(f"select has_table_privilege('{READER}', '{relation}', 'select')")
+    def readable(role: str = READER) -> dict[str, bool]:
+        return {relation: shop.warehouse.scalar(f"select has_table_privilege('{role}', '{relation}', 'select')")
                 for relation in granted}
 
     model = shop.directory / "models" / "marts" / "fct_orders.sql"
@@ -186,6 +195,7 @@ def test_grants_come_back_with_the_relations(shop, adapter):
             model.write_text(original)
             failing.unlink()
         assert readable() == everything
+        assert not any(readable(EXTRA.strip('"')).values())
 
         # A successful deploy: dbt's new dim_customers grants what its config says (nothing, here), the
         # outside view steward puts back grants what it did. A role dropped after the rollback point was
@@ -200,9 +210,25 @@ def test_grants_come_back_with_the_relations(shop, adapter):
         rollback(api_context(shop), result.deploy_id)
         assert readable() == everything
     finally:
+        shop.warehouse.execute(f"alter default privileges in schema {rollback_schema} revoke select on tables "
+                               f"from {EXTRA}")
         shop.warehouse.execute(f"drop view if exists {view}")
         for relation in granted[:-1]:
             shop.warehouse.execute(f"revoke all on {relation} from {READER}")
+
+
+def test_rollback_entries_read_back_whatever_steward_wrote_them():
+    """An entry survives its JSON form; one from before grants and comments were kept leaves them alone
+    (None), and keys a newer steward added are passed over."""
+    entry = RollbackEntry("d1", 0, Relation("s", "t"), "table", copy=Relation("r", "t_b"), row_count=3,
+                          checksum="42", described=Described(
+                              frozenset({Privilege("Steward Extra", "SELECT"), Privilege("public", "UPDATE", True)}),
+                              Comments("it's \\ here", (("a", "first"), ("b", "second")))))
+    assert RollbackEntry.from_json(entry.to_json()) == entry
+    old = json.loads(entry.to_json())
+    del old["described"]
+    assert RollbackEntry.from_json(json.dumps(old)) == replace(entry, described=None)
+    assert RollbackEntry.from_json(json.dumps({**old, "added_later": [1]})) == replace(entry, described=None)
 
 
 def test_bad_input_is_refused_and_changes_nothing(shop):

@@ -19,8 +19,17 @@ HOOK_PREFIX = "operation."  # on-run-start/-end hooks: run results, but not node
 
 def load_json(path: Path) -> dict[str, Any]:
     try:
-        return json.loads(path.read_text())
-    except (OSError, ValueError) as exc:
+        text = path.read_text()
+    except OSError as exc:
+        raise BadInput(f"report: cannot read {path}: {' '.join(str(exc).split())}") from exc
+    return parse_json(path, text)
+
+
+def parse_json(path: Path, text: str) -> dict[str, Any]:
+    """`text`, read from `path`, as JSON; BadInput naming the file when it is not."""
+    try:
+        return json.loads(text)
+    except ValueError as exc:
         raise BadInput(f"report: cannot read {path}: {' '.join(str(exc).split())}") from exc
 
 

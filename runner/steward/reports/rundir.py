@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from steward.errors import BadInput
-from steward.reports.artifacts import MANIFEST, RUN_RESULTS, load_json, manifest_subset
+from steward.reports.artifacts import MANIFEST, RUN_RESULTS, load_json, manifest_subset, parse_json
 from steward.reports.model import DeployRecordView, RelationRecord
 
 DEPLOY_DATA = "deploy.json"
@@ -42,16 +42,19 @@ def write_artifacts(directory: Path, target_path: Path, started_at: str, redact:
     source = target_path / RUN_RESULTS
     if not source.is_file():
         return
-    run_results = load_json(source)
+    text = source.read_text()
+    run_results = parse_json(source, text)
     generated = (run_results.get("metadata") or {}).get("generated_at")
     if not generated or _instant(generated) < _instant(started_at):
         return  # left over from an earlier run: this deploy's build never finished writing its own
     manifest_path = target_path / MANIFEST
     manifest = load_json(manifest_path) if manifest_path.is_file() else {}
     subset = manifest_subset(manifest, (r["unique_id"] for r in run_results.get("results") or []))
-    # Compact, as dbt writes them: an indented dump takes json's pure-Python encoder, several times slower.
-    (directory / RUN_RESULTS).write_text(redact(source.read_text()))
-    (directory / MANIFEST).write_text(redact(json.dumps(subset, separators=(",", ":"))))
+    # Not indented (an indent takes json's pure-Python encoder, several times slower), but with dbt's own
+    # separators: a space ends what the redaction patterns take for a password, so they cannot run into
+    # the next key.
+    (directory / RUN_RESULTS).write_text(redact(text))
+    (directory / MANIFEST).write_text(redact(json.dumps(subset)))
 
 
 def write_deploy_data(directory: Path, view: DeployRecordView, redact: Callable[[str], str]) -> None:
