@@ -161,6 +161,9 @@ def deploy_command(context: Context, select: str | None, exclude: str | None, va
         click.echo("Dry run: nothing was changed.")
         return
     click.echo(json.loads((result.report_dir / FILE_NAMES["json"]).read_text())["closing_line"])
+    if result.pruned:
+        click.echo(f"Deleted the expired rollback points of {len(result.pruned)} earlier deploy(s): "
+                   f"{', '.join(result.pruned)}")
     click.echo(f"Reports in {result.report_dir}/: {' '.join(FILE_NAMES[fmt] for fmt in REPORT_ORDER)}")
 
 
@@ -313,6 +316,7 @@ def _deploy_json(result: DeployResult) -> dict[str, Any]:
                   "relation": str(n.relation) if n.relation else None} for n in result.plan.nodes],
         "tests": list(result.plan.tests),
         "rollback_point": [_entry_json(e) for e in result.rollback_point],
+        "pruned": list(result.pruned),
         "report_dir": str(result.report_dir) if result.report_dir else None,
         "warnings": result.warnings,
     }

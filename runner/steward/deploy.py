@@ -56,6 +56,7 @@ class DeployResult:
     rollback_point: list[RollbackEntry] = field(default_factory=list)
     restored: list[RollbackEntry] = field(default_factory=list)
     mismatches: list[Mismatch] = field(default_factory=list)
+    pruned: tuple[str, ...] = ()  # earlier deploys whose expired rollback points this deploy deleted
     report_dir: Path | None = None
 
     @property
@@ -88,6 +89,24 @@ class Ledger:
     def unfinished(self, warehouse: Warehouse | None, excluding: str | None = None) -> list[DeployRecord]:
         records = self.records(warehouse).values()
         return sorted((r for r in records if r.unfinished and r.deploy_id != excluding), key=lambda r: r.started_at)
+
+
+def prune_points(ledger: Ledger, warehouse: Warehouse, keep: int, cutoff: datetime,
+                 spare: str | None = None) -> tuple[list[str], int, list[str]]:
+    """Delete the rollback points beyond the newest `keep` deploys that started before `cutoff`, never an
+    unfinished deploy's nor `spare`'s; (deploys pruned, tables dropped, deploys kept). The caller holds
+    the target's lock."""
+    store = RollbackStore(warehouse, ledger.context.policy.rollback_schema)
+    records = sorted((r for r in ledger.records(warehouse).values() if r.state != "planned"),
+                     key=lambda r: r.started_at, reverse=True)
+    pruned, dropped, kept = [], 0, [r.deploy_id for r in records[:keep]]
+    for record in records[keep:]:
+        if record.unfinished or record.deploy_id == spare or datetime.fromisoformat(record.started_at) > cutoff:
+            kept.append(record.deploy_id)
+        elif store.entries(record.deploy_id):
+            dropped += store.drop(record.deploy_id)
+            pruned.append(record.deploy_id)
+    return pruned, dropped, kept
 
 
 def new_deploy_id(now: datetime) -> str:
@@ -243,6 +262,7 @@ def deploy(context: Context, options: DeployOptions, invoker: DbtInvoker,
                 result.record = ledger.write(record.advanced("succeeded"), warehouse)
                 state.keep(context.project, shipped(options, plan) or (), whole_project=shipped(options, plan) is None,
                            parsed=parsed.path)
+                result.pruned = prune_expired(context, ledger, warehouse, record, result.warnings)
                 result.report_dir = write_reports(context, result, warehouse)
                 return result
             record = ledger.write(record.advanced("failed", failure), warehouse)
@@ -255,6 +275,21 @@ def deploy(context: Context, options: DeployOptions, invoker: DbtInvoker,
             result.report_dir = write_reports(context, result, warehouse)
     raise DbtFailed(f"deploy {record.deploy_id} failed ({failure}); restored {len(result.restored)} relation(s), "
                     f"counts, checksums and grants verified; report: {result.report_dir}")
+
+
+def prune_expired(context: Context, ledger: Ledger, warehouse: Warehouse, record: DeployRecord,
+                  warnings: list[str]) -> tuple[str, ...]:
+    """After a successful deploy, still holding the lock: delete the rollback points that outlived the
+    policy's retention beyond its newest `keep`, so "kept until" means what it says and copies do not pile
+    up until someone runs `steward prune`. A failure here costs nothing but a warning: the deploy stands."""
+    cutoff = datetime.now(timezone.utc) - context.policy.rollback_retention
+    try:
+        pruned, _, _ = prune_points(ledger, warehouse, context.policy.rollback_keep, cutoff, spare=record.deploy_id)
+    except Exception as exc:
+        warnings.append(f"expired rollback points were not pruned ({' '.join(str(exc).split())}); "
+                        f"run: steward prune --target {context.project.target_name}")
+        return ()
+    return tuple(pruned)
 
 
 def admit(context: Context, ledger: Ledger, warehouse: Warehouse, record: DeployRecord) -> DeployRecord:

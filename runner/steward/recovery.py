@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 from steward.context import Context
-from steward.deploy import Ledger, restore_deploy
+from steward.deploy import Ledger, prune_points, restore_deploy
 from steward.errors import BadInput, RecoveryRequired, SafetyRefused
 from steward.journal import DeployRecord
 from steward.lock import DeployLock, LockHolder
@@ -117,18 +117,6 @@ def prune(context: Context, keep: int | None = None, older_than: timedelta | Non
     if keep < 0:
         raise BadInput("--keep: must be 0 or more")
     cutoff = datetime.now(timezone.utc) - (older_than if older_than is not None else context.policy.rollback_retention)
-    ledger = Ledger(context)
-    pruned, dropped = [], 0
     with maintenance_lock(context, "prune"), opened(context.project.connection) as warehouse:
-        store = RollbackStore(warehouse, context.policy.rollback_schema)
-        records = sorted((r for r in ledger.records(warehouse).values() if r.state != "planned"),
-                         key=lambda r: r.started_at, reverse=True)
-        kept = [r.deploy_id for r in records[:keep]]
-        for record in records[keep:]:
-            if record.unfinished or datetime.fromisoformat(record.started_at) > cutoff:
-                kept.append(record.deploy_id)
-                continue
-            if store.entries(record.deploy_id):
-                dropped += store.drop(record.deploy_id)
-                pruned.append(record.deploy_id)
+        pruned, dropped, kept = prune_points(Ledger(context), warehouse, keep, cutoff)
     return PruneOutcome(tuple(pruned), dropped, tuple(kept))

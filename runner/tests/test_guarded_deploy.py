@@ -7,10 +7,12 @@ are covered by the errors table test and by test_deploy_processes.py, which need
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import replace
 from datetime import timedelta
 
 import pytest
+import yaml
 from harness import git
 
 from steward.context import open_context
@@ -317,3 +319,30 @@ def test_prune_keeps_the_newest_points(shop):
     assert all(item.rollback_point == "kept" for item in listings[:2])
     assert all(item.rollback_point != "kept" for item in listings[2:])
     assert outcome.pruned
+
+
+def test_a_successful_deploy_deletes_expired_rollback_points(shop):
+    """Points past the policy's retention, beyond its newest `keep`, go when a later deploy succeeds, with
+    their copies: "kept until" holds without anyone running steward prune. The new deploy's point stays."""
+    first = api_deploy(shop, select="dim_products")
+    copies = [entry.copy for entry in first.rollback_point if entry.copy]
+
+    def existing(relations) -> list:
+        with opened(api_context(shop).project.connection) as warehouse:
+            return [relation for relation, kind in warehouse.relation_kinds(relations).items() if kind]
+
+    assert copies and existing(copies) == copies
+    policy = shop.directory / "steward.yml"
+    original = policy.read_text()
+    settings = yaml.safe_load(original)
+    time.sleep(1.1)  # past a retention of 1 s
+    try:
+        policy.write_text(yaml.safe_dump({**settings, "rollback": {**settings["rollback"], "retention": "1s",
+                                                                   "keep": 1}}))
+        second = api_deploy(shop, select="dim_products")
+    finally:
+        policy.write_text(original)
+    assert first.deploy_id in second.pruned and second.deploy_id not in second.pruned
+    points = {item.record.deploy_id: item.rollback_point for item in list_deploys(api_context(shop))}
+    assert points[first.deploy_id] == "pruned" and points[second.deploy_id] == "kept"
+    assert existing(copies) == []
