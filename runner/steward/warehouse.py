@@ -540,20 +540,36 @@ def connect(connection: Connection) -> Warehouse:
     if connection.adapter_type == "postgres":
         import psycopg2
 
+        # The profile's TLS settings hold for steward's connection as for dbt's: without them libpq would
+        # settle for whatever the server offers.
+        tls = {key: str(settings[key]) for key in POSTGRES_TLS_SETTINGS if settings.get(key)}
         try:
             raw = psycopg2.connect(
                 host=settings.get("host"), port=settings.get("port"), user=settings.get("user"),
                 password=settings.get("password") or None, dbname=settings.get("database"),
                 connect_timeout=int(settings.get("connect_timeout") or 10), application_name="steward",
                 # A killed deploy's orphaned session may still hold locks: fail with a message, never hang.
-                options="-c lock_timeout=60s",
+                options="-c lock_timeout=60s", **tls,
             )
         except psycopg2.OperationalError as exc:
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else "connection failed"
             raise BadInput(f"connection: cannot reach PostgreSQL: {redact_text(first, connection.secrets)}") from exc
         raw.autocommit = True
-        return PostgresWarehouse(raw)
+        warehouse = PostgresWarehouse(raw)
+        if settings.get("role"):
+            # dbt works as the profile's role; what steward creates, moves back or recreates must be owned by
+            # it too, or dbt's next build could not replace it.
+            try:
+                warehouse.execute(f"set role {Warehouse.quote(str(settings['role']))}")
+            except psycopg2.Error as exc:
+                warehouse.close()
+                raise BadInput(f"connection: cannot set role {settings['role']!r}: "
+                               f"{' '.join(str(exc).split())}") from exc
+        return warehouse
     raise BadInput(f"adapter: steward's runner supports duckdb and postgres, not {connection.adapter_type!r}")
+
+
+POSTGRES_TLS_SETTINGS = ("sslmode", "sslcert", "sslkey", "sslrootcert")
 
 
 def _duckdb_lock_message(path: str, error: str) -> str:

@@ -13,12 +13,13 @@ from datetime import timedelta
 
 import pytest
 import yaml
-from harness import git
+from harness import git, pg_settings
 
 from steward.context import open_context
 from steward.deploy import DeployOptions, deploy
 from steward.errors import BadInput, DbtFailed, SafetyRefused, exit_code_for
 from steward.invocation import DbtInvoker
+from steward.project import Connection
 from steward.recovery import list_deploys, prune, rollback
 from steward.rollback import RollbackEntry
 from steward.warehouse import Comments, Described, Privilege, Relation, opened
@@ -346,3 +347,51 @@ def test_a_successful_deploy_deletes_expired_rollback_points(shop):
     points = {item.record.deploy_id: item.rollback_point for item in list_deploys(api_context(shop))}
     assert points[first.deploy_id] == "pruned" and points[second.deploy_id] == "kept"
     assert existing(copies) == []
+
+
+OWNER = "steward_test_owner"
+
+
+def test_what_steward_creates_belongs_to_the_profiles_role(adapter, project_factory):
+    """With `role:` in the profile dbt works as that role. The tables a rollback brings back must belong
+    to it as well, or dbt's next build cannot replace them ("must be owner")."""
+    if adapter == "duckdb":
+        pytest.skip("DuckDB has no roles")
+    project = project_factory("examples/shop", adapter, "shop", label="role")
+    project.warehouse.execute(f"do $$ begin create role {OWNER}; exception when duplicate_object then null; end $$")
+    project.warehouse.execute(f"grant create on database {pg_settings()['dbname']} to {OWNER}")
+    profiles = project.directory / "profiles.yml"
+    profile = yaml.safe_load(profiles.read_text())
+    profile["shop"]["outputs"]["ci"]["role"] = OWNER
+    profiles.write_text(yaml.safe_dump(profile))
+    project.dbt("deps")
+    api_deploy(project)
+    model = project.directory / "models" / "marts" / "fct_orders.sql"
+    original = model.read_text()
+    failing = project.directory / "tests" / "fct_orders_fails.sql"
+    failing.parent.mkdir(exist_ok=True)
+    try:
+        model.write_text(original.rstrip().rstrip(";") + "\nlimit 3\n")
+        failing.write_text(FAILING_TEST)
+        with pytest.raises(DbtFailed, match="verified"):
+            api_deploy(project)
+    finally:
+        model.write_text(original)
+        failing.unlink()
+    schema = project.warehouse.schema_prefix
+    owners = project.warehouse.query(f"select distinct tableowner from pg_tables where schemaname = '{schema}'")
+    assert owners == [(OWNER,)]
+    assert api_deploy(project).status == "succeeded"
+
+
+def test_the_profiles_tls_settings_hold_for_stewards_connection(adapter):
+    """sslmode: require in the profile holds for steward's own connection as it does for dbt's: against a
+    server without TLS (this one) it refuses to connect, in one line, instead of settling for plain text."""
+    if adapter == "duckdb":
+        pytest.skip("DuckDB is a file, not a server")
+    settings = {**pg_settings(), "database": pg_settings()["dbname"], "schema": "public"}
+    with opened(Connection("postgres", settings)) as warehouse:
+        assert warehouse.scalar("select ssl from pg_stat_ssl where pid = pg_backend_pid()") is False
+    with pytest.raises(BadInput, match=r"cannot reach PostgreSQL: .*SSL"), \
+            opened(Connection("postgres", {**settings, "sslmode": "require"})):
+        pass
