@@ -286,7 +286,7 @@ def _swap(warehouse: Warehouse, store: RollbackStore, deploy_id: str, staged: Se
 def deploy(context: Context, options: DeployOptions, invoker: DbtInvoker, ledger: Ledger, record: DeployRecord,
            parsed: state.ParsedProject, result: DeployResult) -> DeployResult:
     """Stage, audit, publish. Called by deploy.deploy under the deploy lock, after the plan and change gate."""
-    from steward.deploy import admit, build_args, shipped
+    from steward.deploy import admit, build_args, prune_expired, shipped
 
     project = context.project
     schema = context.policy.rollback_schema
@@ -339,6 +339,7 @@ def deploy(context: Context, options: DeployOptions, invoker: DbtInvoker, ledger
                                          warehouse)
             built = shipped(options, result.plan)
             state.keep(project, built or (), whole_project=built is None, parsed=parsed.path)
+            result.pruned = prune_expired(context, ledger, warehouse, result.record, result.warnings)
             result.report_dir = write_reports(context, result, warehouse)
             return result
 
