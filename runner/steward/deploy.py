@@ -97,13 +97,14 @@ def prune_points(ledger: Ledger, warehouse: Warehouse, keep: int, cutoff: dateti
     unfinished deploy's nor `spare`'s; (deploys pruned, tables dropped, deploys kept). The caller holds
     the target's lock."""
     store = RollbackStore(warehouse, ledger.context.policy.rollback_schema)
+    with_points = store.points()
     records = sorted((r for r in ledger.records(warehouse).values() if r.state != "planned"),
                      key=lambda r: r.started_at, reverse=True)
     pruned, dropped, kept = [], 0, [r.deploy_id for r in records[:keep]]
     for record in records[keep:]:
         if record.unfinished or record.deploy_id == spare or datetime.fromisoformat(record.started_at) > cutoff:
             kept.append(record.deploy_id)
-        elif store.entries(record.deploy_id):
+        elif record.deploy_id in with_points:
             dropped += store.drop(record.deploy_id)
             pruned.append(record.deploy_id)
     return pruned, dropped, kept

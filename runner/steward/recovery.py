@@ -94,16 +94,15 @@ def recover(context: Context) -> list[RollbackOutcome]:
 def list_deploys(context: Context) -> list[DeployListing]:
     ledger = Ledger(context)
     with opened(context.project.connection) as warehouse:
-        store = RollbackStore(warehouse, context.policy.rollback_schema)
+        points = RollbackStore(warehouse, context.policy.rollback_schema).points()
         listings = []
         for record in sorted(ledger.records(warehouse).values(), key=lambda r: r.started_at, reverse=True):
             if record.state == "planned":
                 continue
-            entries = store.entries(record.deploy_id)
-            if not entries:
+            if record.deploy_id not in points:
                 # A rejected blue-green deploy published nothing, so it never had a point.
                 point = "pruned" if record.state not in ("locked", "staging", "rejected") else "none"
-            elif all(e.restored_at for e in entries):
+            elif points[record.deploy_id]:
                 point = "restored"
             else:
                 point = "kept"

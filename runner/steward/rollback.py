@@ -148,14 +148,27 @@ class RollbackStore:
         self.warehouse.execute(f"insert into {self.table} values {values}", [
             value for e in entries for value in (e.deploy_id, e.seq, str(e.relation), e.to_json(), e.restored_at)])
 
+    def points(self) -> dict[str, bool]:
+        """Every deploy that has a rollback point, and whether it was restored in full, in one query (listing
+        and pruning look at every deploy of a target; one query each would grow with its history)."""
+        if not self._exists():
+            return {}
+        rows = self.warehouse.query(
+            f"select deploy_id, min(case when restored_at is null then 0 else 1 end) from {self.table} "
+            "group by deploy_id")
+        return {str(deploy_id): bool(restored) for deploy_id, restored in rows}
+
     def entries(self, deploy_id: str) -> list[RollbackEntry]:
-        if not self.warehouse.relation_kind(Relation(self.schema, "steward_rollback_points")):
+        if not self._exists():
             return []
         rows = self.warehouse.query(
             f"select entry, restored_at from {self.table} where deploy_id = {self.warehouse.param} order by seq",
             (deploy_id,),
         )
         return [replace(RollbackEntry.from_json(entry), restored_at=restored_at) for entry, restored_at in rows]
+
+    def _exists(self) -> bool:
+        return self.warehouse.relation_kind(Relation(self.schema, "steward_rollback_points")) is not None
 
     # -- restoring --------------------------------------------------------------------------------
     def restore(self, deploy_id: str) -> list[RollbackEntry]:
