@@ -7,8 +7,9 @@ are covered by the errors table test and by test_deploy_processes.py, which need
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 import pytest
 import yaml
@@ -319,7 +320,11 @@ def test_a_successful_deploy_deletes_expired_rollback_points(shop):
     policy = shop.directory / "steward.yml"
     original = policy.read_text()
     settings = yaml.safe_load(original)
-    try:  # the first deploy started more than a deploy's time, over 1 s, before the second one ends
+    # started_at has whole-second resolution and a DuckDB deploy can take under a second: wait until the
+    # first deploy is surely older than the 1 s retention, whatever the host's speed
+    expired = datetime.fromisoformat(first.record.started_at) + timedelta(seconds=2)
+    time.sleep(max(0.0, (expired - datetime.now(timezone.utc)).total_seconds()))
+    try:
         policy.write_text(yaml.safe_dump({**settings, "rollback": {**settings["rollback"], "retention": "1s",
                                                                    "keep": 1}}))
         second = api_deploy(shop, select="dim_products")
