@@ -29,7 +29,8 @@
     {%- do narrowed.update(settings) -%}
     {%- do narrowed.update({
         'payload': settings.payload | reject('in', new_columns) | list,
-        'tracked': settings.tracked | reject('in', new_columns) | list}) -%}
+        'tracked': settings.tracked | reject('in', new_columns) | list,
+        'state_watermark': settings.state_watermark and settings.loaded_at not in new_columns}) -%}
     {{ return(narrowed) }}
   {%- endif -%}
 {%- endmacro %}

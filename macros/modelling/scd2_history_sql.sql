@@ -49,9 +49,39 @@
     {%- set is_delete = 'false' -%}
   {%- endif -%}
 
+{%- set watermarked = s.state_watermark and existing is not none %}
+{%- if watermarked %}
+{#- Only rows loaded since the last run (minus the grace window) can differ from their current
+    version; a row with no load time is always compared. The watermark is its own CTE so that it is
+    computed once, however often source_data is inlined. #}
+with stw_watermark as (
+    select {{ dbt.dateadd('second', -s.grace_seconds, "coalesce(max(cast(t." ~ s.loaded_at ~ " as " ~ ts ~ ")), cast('1900-01-01' as " ~ ts ~ "))") }} as stw_since
+    from {{ existing }} as t
+),
+
+source_data as {{ inline }} (
+    select stw_source.*
+    from (
+        {{ source_sql }}
+    ) as stw_source
+    cross join stw_watermark
+    where stw_source.{{ s.loaded_at }} is null
+        or cast(stw_source.{{ s.loaded_at }} as {{ ts }}) > stw_watermark.stw_since
+),
+{%- else %}
 with source_data as {{ inline }} (
     {{ source_sql }}
 ),
+{%- endif %}
+{%- if watermarked and s.hard_deletes != 'ignore' %}
+{#- A deleted key is one missing from the whole source, not from its new rows: its keys are read in full. #}
+source_keys as {{ inline }} (
+    select {% for k in keys %}stw_source.{{ k }}{% if not loop.last %}, {% endif %}{% endfor %}
+    from (
+        {{ source_sql }}
+    ) as stw_source
+),
+{%- endif %}
 
 {% if s.source_kind == 'changelog' %}
 new_events as (
@@ -189,7 +219,7 @@ new_events as (
     from current_versions as cur
     where not cur.{{ m.is_deleted }}
         and not exists (
-            select 1 from source_data as src
+            select 1 from {{ 'source_keys' if watermarked else 'source_data' }} as src
             where {% for k in keys %}src.{{ k }} = cur.{{ k }}{% if not loop.last %} and {% endif %}{% endfor %}
         )
     {%- endif %}

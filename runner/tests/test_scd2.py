@@ -78,6 +78,8 @@ def batches(integration_project, sequence_manifest):
                          for model in ("scd2_history_changelog", "scd2_history_state")},
             "paths": history(integration_project, "scd2_history_paths"),
             "paths_locations": version_locations(integration_project, "scd2_history_paths"),
+            "watermark": history(integration_project, "scd2_watermark_history"),
+            "watermark_physical": physical_rows(integration_project, "scd2_watermark_history"),
             "changelog_with_new_column": history(integration_project, "scd2_history_changelog",
                                                  extra=", tier_code") if batch >= 5 else None,
         }
@@ -185,6 +187,24 @@ def test_fast_path_and_restitch_agree(batches):
     ]
 
 
+def test_state_source_with_loaded_at_reads_only_rows_past_the_watermark(batches):
+    """With loaded_at, a state source is read past max(loaded_at) minus the grace window: a late row
+    within the grace lands in place, a change loaded before it is not read, and a key missing from
+    the whole source is still a delete."""
+    assert batches[2]["watermark"] == [
+        (1, ts("2024-01-01 09:00"), ts("2024-01-02 09:00"), False, False, "a@example.com", "gold"),
+        (1, ts("2024-01-02 09:00"), None, True, False, "a@example.com", "platinum"),
+        (2, ts("2024-01-01 09:00"), ts("2024-01-01 09:30"), False, False, "b@example.com", "silver"),
+        (2, ts("2024-01-01 09:30"), None, True, False, "b@example.com", "gold"),
+        # changed in the source, but loaded at 08:00, before the watermark (10:00 on 01-02) minus 1h
+        (3, ts("2024-01-01 09:00"), None, True, False, "c@example.com", "bronze"),
+        (4, ts("2024-01-01 09:00"), ts("2024-01-02 12:00"), False, False, "d@example.com", "gold"),
+        (4, ts("2024-01-02 12:00"), None, True, True, None, None),
+    ]
+    assert batches[5]["watermark"] == batches[2]["watermark"]
+    assert batches[5]["watermark_physical"] == batches[2]["watermark_physical"]
+
+
 def test_full_refresh_of_a_changelog_rebuilds_the_same_history(batches, integration_project, sequence_manifest):
     # The same versions; only tier_code, new in batch 5, is now filled in for older versions too.
     incremental = history(integration_project, "scd2_history_changelog")
@@ -204,7 +224,8 @@ def test_plain_case_equals_dbt_snapshot(batches, integration_project):
 
 def test_exactly_one_current_row_per_key_and_no_overlaps(batches, integration_project):
     schema = integration_project.warehouse.schema_prefix
-    for model in ("scd2_history_changelog", "scd2_history_state", "scd2_plain_history", "scd2_history_paths"):
+    for model in ("scd2_history_changelog", "scd2_history_state", "scd2_plain_history", "scd2_history_paths",
+                  "scd2_watermark_history"):
         assert integration_project.warehouse.query(
             f"select customer_id from {schema}.{model} group by customer_id "
             "having sum(case when is_current then 1 else 0 end) <> 1") == []
