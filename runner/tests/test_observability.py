@@ -288,6 +288,34 @@ def test_audit_table_of_an_older_column_list_gains_the_new_columns_and_keeps_its
         project.warehouse.execute(f"alter table {saved} rename to steward_metrics")
 
 
+def test_prune_audit_deletes_what_was_recorded_before_the_cutoff_and_nothing_else(integration_project):
+    """Rows recorded in 2001 go from all three tables; every row recorded since stays. A retention under a
+    day is refused before anything is deleted."""
+    from harness import dbt_error_text
+
+    project = integration_project
+    prefix = schema(project)
+    old, marker = "2001-02-03 04:05:06", "steward-prune-test"
+    recorded = {"steward_invocations": "started_at", "steward_node_results": "recorded_at",
+                "steward_metrics": "measured_at"}
+    for table, column in recorded.items():
+        project.warehouse.execute(f"insert into {prefix}.{table} (invocation_id, {column}) "
+                                  f"values ('{marker}', cast('{old}' as timestamp))")
+
+    def rows() -> dict[str, list[str]]:
+        return {table: sorted(str(invocation) for (invocation,) in project.warehouse.query(
+            f"select invocation_id from {prefix}.{table}")) for table in recorded}
+
+    before = rows()
+    assert all(marker in ids for ids in before.values())
+    refused = project.dbt("run-operation", "steward.prune_audit", "--args", "{older_than: 12h}",
+                          expect_success=False)
+    assert "older_than must be at least 1d" in dbt_error_text(refused)
+    assert rows() == before
+    project.dbt("run-operation", "steward.prune_audit", "--args", "{older_than: 3650d}")
+    assert rows() == {table: [i for i in ids if i != marker] for table, ids in before.items()}
+
+
 def last_invocation_id(project) -> str:
     return json.loads((project.directory / "target" / "run_results.json").read_text())["metadata"]["invocation_id"]
 
