@@ -248,6 +248,7 @@ class RollbackStore:
         granted = self.warehouse.privileges(present)
         recorded = {e.relation: e.described.privileges for e in entries if e.relation in granted and e.described}
         expected = self.warehouse.applicable({r: p for r, p in recorded.items() if p is not None})
+        commented = self.warehouse.comments(present)
         for entry in entries:
             kind = kinds[entry.relation]
             if entry.kind is None:
@@ -264,7 +265,23 @@ class RollbackStore:
             if entry.relation in expected and granted[entry.relation] != expected[entry.relation]:
                 mismatches.append(Mismatch(entry.relation, f"grants {_listed(expected[entry.relation])}",
                                            f"grants {_listed(granted[entry.relation])}"))
+            wanted = entry.described.comments if entry.described else None
+            if wanted is not None:
+                differing = self._differing_comments(entry.relation, wanted, commented[entry.relation])
+                if differing:
+                    mismatches.append(Mismatch(entry.relation, f"comments on {differing}", "other comments"))
         return mismatches
+
+    def _differing_comments(self, relation: Relation, wanted: Comments, actual: Comments) -> str:
+        """What differs between the comments a relation should have and has ('' when nothing): the relation's
+        own, and the columns', leaving out columns the relation no longer has (restore passes those over)."""
+        differing = ["the relation"] if wanted.relation != actual.relation else []
+        now, then = dict(actual.columns), dict(wanted.columns)
+        changed = sorted(column for column in set(now) | set(then) if now.get(column) != then.get(column))
+        if changed:
+            present = {name for name, _ in self.warehouse.columns(relation)}
+            differing += [f"column {column}" for column in changed if column in present]
+        return ", ".join(differing)
 
     # -- after a successful build ------------------------------------------------------------------
     def recreate_missing_external_views(self, deploy_id: str) -> list[Relation]:

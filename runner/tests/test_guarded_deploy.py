@@ -7,6 +7,7 @@ are covered by the errors table test and by test_deploy_processes.py, which need
 from __future__ import annotations
 
 import json
+import re
 import time
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
@@ -21,7 +22,7 @@ from steward.errors import BadInput, DbtFailed, SafetyRefused, exit_code_for
 from steward.invocation import DbtInvoker
 from steward.project import Connection
 from steward.recovery import list_deploys, prune, rollback
-from steward.rollback import RollbackEntry
+from steward.rollback import RollbackEntry, RollbackStore
 from steward.warehouse import Comments, Described, Privilege, Relation, opened
 
 FAILING_TEST = "select order_id from {{ ref('fct_orders') }} where order_id is not null\n"
@@ -141,8 +142,22 @@ def test_comments_come_back_with_the_relations(shop):
     before = comments()
     assert before[table] == Comments("The fct_orders, one row per order", (("order_id", "Order id: it's the \\ key"),))
     assert before[view].relation == "The stg_orders, one row per order"
-    assert "verified" in str(deploy_failing_after_rebuild(shop))
+    failed = deploy_failing_after_rebuild(shop)
+    assert "verified" in str(failed)
     assert comments() == before
+    # Verification checks comments as it checks grants: a comment that differs is a mismatch.
+    deploy_id = re.search(r"deploy (\S+) failed", str(failed)).group(1)
+    context = api_context(shop)
+    with opened(context.project.connection) as warehouse:
+        store = RollbackStore(warehouse, context.policy.rollback_schema)
+        entries = [entry for entry in store.entries(deploy_id) if entry.relation in (table, view)]
+        assert len(entries) == 2 and store.verify(entries) == []
+        warehouse.execute(f"comment on column {warehouse.qualified(table)}.order_id is 'changed'")
+        try:
+            assert [(m.relation, m.expected) for m in store.verify(entries)] == [(table, "comments on column order_id")]
+        finally:
+            warehouse.execute(f"comment on column {warehouse.qualified(table)}.order_id is "
+                              f"{warehouse.literal(dict(before[table].columns)['order_id'])}")
 
 
 READER = "steward_test_reader"
