@@ -12,7 +12,9 @@
    models and snapshots start from a copy of prod's table; neither adapter has a zero-copy clone, so
    that copy grows with the table.
 2. Audit: dbt runs every selected test there. On any failure prod was never touched; the stage is
-   dropped, or kept for inspection with --keep-stage.
+   dropped, or kept for inspection with --keep-stage. steward's own audit models are not staged: the
+   stage build records its run (deploy id, results, row counts of the staged tables) in prod's audit
+   tables, a rejected deploy as much as a published one.
 3. Publish, one transaction: each prod relation is moved to its rollback slot and the staged relation takes
    its name; views outside the deploy that depend on a replaced relation are recreated. On DuckDB a
    staged view is recreated under its prod name from its text with every staged name replaced by its
@@ -40,7 +42,7 @@ from typing import TYPE_CHECKING, Any
 
 from steward import state
 from steward.errors import BadInput, DbtFailed
-from steward.invocation import DbtOutcome
+from steward.invocation import DbtOutcome, environment_overlay
 from steward.plan import Plan
 from steward.reports.for_deploy import write_reports
 from steward.rollback import RollbackEntry, RollbackStore
@@ -126,13 +128,15 @@ class Stage:
 
 # -- staging --------------------------------------------------------------------------------------
 def staged_manifest(manifest: Any, plan: Plan, stage: Stage) -> Any:
-    """A copy of the parsed manifest in which every planned node (steward's audit models included, so
-    nothing of the stage build lands in prod) is its stage relation. The prod manifest is left as it is."""
+    """A copy of the parsed manifest in which every planned node is its stage relation, except steward's
+    audit models: they hold the record of runs, not data a deploy publishes, so the stage build's run-end
+    hook writes the deploy's rows (a rejected one's too) into prod's audit tables. The prod manifest is left
+    as it is."""
     taken = {Relation(str(getattr(node, "schema", "")), str(getattr(node, "alias", None) or node.name))
              for node in _manifest_nodes(manifest)}
     nodes = dict(manifest.nodes)
     for planned in plan.nodes:
-        if planned.relation is None:
+        if planned.relation is None or planned.audit:
             continue
         target = stage.relation(planned.relation)
         if target in taken:
@@ -286,12 +290,11 @@ def _swap(warehouse: Warehouse, store: RollbackStore, deploy_id: str, staged: Se
 def deploy(context: Context, options: DeployOptions, invoker: DbtInvoker, ledger: Ledger, record: DeployRecord,
            parsed: state.ParsedProject, result: DeployResult) -> DeployResult:
     """Stage, audit, publish. Called by deploy.deploy under the deploy lock, after the plan and change gate."""
-    from steward.deploy import admit, build_args, prune_expired, shipped
+    from steward.deploy import admit, build_args, prune_expired, run_context, shipped
 
     project = context.project
     schema = context.policy.rollback_schema
-    stage = Stage.for_adapter(project.connection.adapter_type,
-                              [node.relation for node in result.plan.nodes if node.relation is not None])
+    stage = Stage.for_adapter(project.connection.adapter_type, result.plan.relations)
     stage_manifest = staged_manifest(parsed.manifest, result.plan, stage)
     staged = pair(result.plan, stage)
     with tempfile.TemporaryDirectory(prefix="steward-stage-") as scratch:
@@ -310,8 +313,9 @@ def deploy(context: Context, options: DeployOptions, invoker: DbtInvoker, ledger
             before = measure_prod(warehouse, [item.prod for item in staged])
         # The runner's connection is closed while dbt builds: DuckDB admits one writer.
         try:
-            outcome = invoker.invoke(["build"], [*build_args(staged_options), "--favor-state"],
-                                     manifest=stage_manifest)
+            with environment_overlay(run_context(context, record)):
+                outcome = invoker.invoke(["build"], [*build_args(staged_options), "--favor-state"],
+                                         manifest=stage_manifest)
         except BaseException as interrupted:
             outcome = DbtOutcome(command="build", success=False, error=f"interrupted: {interrupted!r}")
         result.outcome = outcome

@@ -219,13 +219,11 @@ def deploy(context: Context, options: DeployOptions, invoker: DbtInvoker,
     holder = LockHolder(record.deploy_id, record.host, record.pid, record.started_at,
                         (now + context.policy.lock_lease).isoformat(timespec="seconds"))
     blue_green = strategy_of(context, options) == "blue-green"
-    # The lock comes before dbt parses anything, so a contender is turned away at once. A blue-green
-    # stage build is not recorded: its audit tables would be staged, and dropped with the stage.
-    switch = {} if blue_green else recording_switch(context)
-    with DeployLock(context.project, holder, schema), environment_overlay(switch):
+    # The lock comes before dbt parses anything, so a contender is turned away at once.
+    with DeployLock(context.project, holder, schema), environment_overlay(recording_switch(context)):
         invoker.ensure_packages()
         # One parse serves the plan and the build.
-        manifest = invoker.parse(vars_args(options), parse_state=deploy_parse_state(context) if switch else None)
+        manifest = invoker.parse(vars_args(options), parse_state=deploy_parse_state(context))
         parsed = state.ParsedProject(manifest, state.capture(context.project), tuple(vars_args(options)))
         plan = make_plan(invoker, selection_args(options), manifest)
         warnings += changes.gate(context, invoker, shipped(options, plan), options.allow_breaking, parsed)

@@ -90,6 +90,19 @@ def limited(path, rows: int) -> str:
     return path.read_text().rstrip().rstrip(";") + f"\nlimit {rows}\n"
 
 
+def recorded_run(project, deploy_id: str) -> tuple[list[tuple], dict[str, str]]:
+    """The deploy's row in prod's steward_invocations (status, tier, nodes) and its node results' statuses."""
+    schema = project.warehouse.schema_prefix
+    like = "%s" if project.adapter == "postgres" else "?"
+    invocations = project.warehouse.query(
+        f"select invocation_id, status, nodes from {schema}.steward_invocations where deploy_id = {like}",
+        (deploy_id,))
+    results = {name: status for name, status in project.warehouse.query(
+        f"select r.node_name, r.status from {schema}.steward_node_results r join {schema}.steward_invocations i "
+        f"on i.invocation_id = r.invocation_id where i.deploy_id = {like}", (deploy_id,))}
+    return [row[1:] for row in invocations], results
+
+
 def test_blue_green_publishes_what_an_in_place_deploy_builds(shop):
     api_deploy(shop)
     in_place = prod_contents(shop)
@@ -100,6 +113,11 @@ def test_blue_green_publishes_what_an_in_place_deploy_builds(shop):
     assert stage_traces(shop) == []
     # Every published relation has a rollback entry holding what prod had before.
     assert {str(e.relation) for e in result.rollback_point if not e.external} == set(result.record.relations)
+    # The stage build's run is on record in prod's audit tables, under the deploy's id.
+    [(status, nodes)], results = recorded_run(shop, result.deploy_id)
+    built = [node for node in result.outcome.nodes if not node.unique_id.startswith("operation.")]  # hooks aside
+    assert status == "success" and nodes == len(built) == len(results)
+    assert results["fct_orders"] == "success"
 
 
 def test_a_failing_test_leaves_prod_untouched_and_the_stage_kept_or_dropped(shop):
@@ -121,6 +139,9 @@ def test_a_failing_test_leaves_prod_untouched_and_the_stage_kept_or_dropped(shop
         latest = listing.record
         assert latest.state == "rejected" and listing.rollback_point == "none"
         assert [state for state, _ in latest.history] == ["planned", "locked", "staging", "rejected"]
+        # A rejected deploy is on record too, with the test that failed it.
+        [(status, _)], results = recorded_run(shop, latest.deploy_id)
+        assert status == "failed" and results["fct_orders_fails"] == "fail"
 
         with pytest.raises(DbtFailed, match="stage dropped"):
             api_deploy(shop, strategy="blue-green")
