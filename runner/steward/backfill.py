@@ -30,6 +30,7 @@ from steward.errors import BadInput, DbtFailed, RecoveryRequired
 from steward.invocation import TEST_TYPES, DbtInvoker, DbtOutcome
 from steward.journal import DeployRecord
 from steward.lock import DeployLock, LockHolder
+from steward.plan import require_target_database
 from steward.rollback import RollbackStore
 from steward.warehouse import Relation, Warehouse, opened
 
@@ -147,12 +148,13 @@ def validate(options: BackfillOptions) -> tuple[datetime, datetime]:
 # -- the model ---------------------------------------------------------------------------------------
 def resolve_target(context: Context, invoker: DbtInvoker, name: str, manifest: Any = None) -> Target:
     listed = invoker.list_nodes(["--select", name, "--resource-type", "model"],
-                                keys=("unique_id", "name", "schema", "alias", "config", "original_file_path"),
-                                manifest=manifest)
+                                keys=("unique_id", "name", "database", "schema", "alias", "config",
+                                      "original_file_path"), manifest=manifest)
     models = [item for item in listed if item["name"] == name]
     if len(models) != 1:
         raise BadInput(f"--select: {name!r} is not one model of this project")
     model = models[0]
+    require_target_database(model, invoker)
     config = model.get("config") or {}
     relation = Relation(str(model["schema"]), str(model.get("alias") or model["name"]))
     event_time = config.get("event_time")

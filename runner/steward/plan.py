@@ -36,8 +36,8 @@ class Plan:
 
 
 def make_plan(invoker: DbtInvoker, selection_args: list[str], manifest: Any = None) -> Plan:
-    listed = invoker.list_nodes(selection_args, keys=("unique_id", "resource_type", "schema", "alias", "name",
-                                                      "config", "depends_on"), manifest=manifest)
+    listed = invoker.list_nodes(selection_args, keys=("unique_id", "resource_type", "database", "schema", "alias",
+                                                      "name", "config", "depends_on"), manifest=manifest)
     built = {item["unique_id"]: item for item in listed if item["resource_type"] in BUILT_TYPES}
     graph = {
         unique_id: [parent for parent in (item.get("depends_on") or {}).get("nodes", []) if parent in built]
@@ -54,8 +54,21 @@ def make_plan(invoker: DbtInvoker, selection_args: list[str], manifest: Any = No
         materialized = config.get("materialized")
         relation = None
         if materialized != "ephemeral":
+            require_target_database(item, invoker)
             relation = Relation(str(item["schema"]), str(item.get("alias") or item["name"]))
         nodes.append(PlannedNode(unique_id, item["resource_type"], materialized, relation,
                                  audit=AUDIT_TAG in (config.get("tags") or [])))
     tests = tuple(sorted(item["unique_id"] for item in listed if item["resource_type"] in TEST_TYPES))
     return Plan(nodes=tuple(nodes), tests=tests)
+
+
+def require_target_database(item: dict[str, Any], invoker: DbtInvoker) -> None:
+    """Refuse a listed node built into another database than the target's. Rollback points live in the
+    target's database and name relations by schema and name only: a node built elsewhere (a DuckDB attach,
+    say) would be snapshotted as the wrong relation, or not at all."""
+    home = str(invoker.project.connection.settings.get("database") or "")
+    database = str(item.get("database") or "")
+    if home and database and database.lower() != home.lower():
+        raise BadInput(f"selection: {item['unique_id']} builds into database {database!r}, not the target's "
+                       f"{home!r}; steward keeps rollback points only within the target's database: exclude it "
+                       f"(--exclude {item['name']}) or build it with plain dbt")

@@ -233,6 +233,22 @@ def test_rollback_entries_read_back_whatever_steward_wrote_them():
     assert RollbackEntry.from_json(json.dumps({**old, "added_later": [1]})) == replace(entry, described=None)
 
 
+def test_a_model_built_into_another_database_is_refused_before_anything_changes(shop):
+    """Rollback points name relations by schema and name in the target's database: a model built elsewhere
+    (a DuckDB attach) would be snapshotted as the wrong relation, so the plan refuses it."""
+    before = shop.warehouse.catalog()
+    model = shop.directory / "models" / "elsewhere.sql"
+    model.write_text("{{ config(database='elsewhere') }}\nselect 1 as id\n")
+    try:
+        with pytest.raises(BadInput) as raised:
+            api_deploy(shop, select="elsewhere")
+    finally:
+        model.unlink()
+    assert exit_code_for(raised.value) == 2
+    assert "model.shop.elsewhere builds into database 'elsewhere'" in str(raised.value)
+    assert shop.warehouse.catalog() == before
+
+
 def test_bad_input_is_refused_and_changes_nothing(shop):
     before = shop.warehouse.catalog()
     policy = shop.directory / "steward.yml"
