@@ -25,6 +25,10 @@
     {% do alter_relation_add_remove_columns(existing, to_add, none) %}
     {{ return(settings) }}
   {%- else -%}
+    {%- if settings.state_watermark and settings.loaded_at in new_columns -%}
+      {{ log("steward scd2: " ~ this ~ " does not store its loaded_at column " ~ settings.loaded_at ~ " (on_schema_change "
+             ~ "is ignore), so it has no watermark and compares the whole source", info=true) }}
+    {%- endif -%}
     {%- set narrowed = {} -%}
     {%- do narrowed.update(settings) -%}
     {%- do narrowed.update({

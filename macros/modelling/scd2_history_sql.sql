@@ -51,11 +51,17 @@
 
 {%- set watermarked = s.state_watermark and existing is not none %}
 {%- if watermarked %}
-{#- Only rows loaded since the last run (minus the grace window) can differ from their current
-    version; a row with no load time is always compared. The watermark is its own CTE so that it is
-    computed once, however often source_data is inlined. #}
+{%- set latest = "coalesce(max(cast(t." ~ s.loaded_at ~ " as " ~ ts ~ ")), cast('1900-01-01' as " ~ ts ~ "))" %}
+{%- set last_run = "coalesce(max(t." ~ m.loaded_at ~ "), cast('1900-01-01' as " ~ ts ~ "))" %}
+{%- set loaded = "cast(stw_source." ~ s.loaded_at ~ " as " ~ ts ~ ")" %}
+{#- Only rows loaded since the newest stored load time (minus the grace window) can differ from their
+    current version; a row with no load time is always compared. The watermark never passes the last
+    run that stored a version (its scd_loaded_at), so one future-dated load time cannot hide every
+    later change. It is its own CTE so that it is computed once, however often source_data is inlined. #}
 with stw_watermark as (
-    select {{ dbt.dateadd('second', -s.grace_seconds, "coalesce(max(cast(t." ~ s.loaded_at ~ " as " ~ ts ~ ")), cast('1900-01-01' as " ~ ts ~ "))") }} as stw_since
+    select {{ dbt.dateadd('second', -s.grace_seconds,
+                          "case when " ~ latest ~ " > " ~ last_run ~ " then " ~ last_run ~ " else " ~ latest ~ " end") }}
+        as stw_since
     from {{ existing }} as t
 ),
 
@@ -65,8 +71,21 @@ source_data as {{ inline }} (
         {{ source_sql }}
     ) as stw_source
     cross join stw_watermark
-    where stw_source.{{ s.loaded_at }} is null
-        or cast(stw_source.{{ s.loaded_at }} as {{ ts }}) > stw_watermark.stw_since
+    where stw_source.{{ s.loaded_at }} is null or {{ loaded }} > stw_watermark.stw_since
+    {%- if s.hard_deletes != 'ignore' %}
+    union all
+    {#- Deletes are judged against the whole source, so the return of a key is too: a key with no live
+        current version (new, or deleted before) is read whatever its load time. #}
+    select stw_source.*
+    from (
+        {{ source_sql }}
+    ) as stw_source
+    cross join stw_watermark
+    left join {{ existing }} as stw_live
+        on {% for k in keys %}stw_live.{{ k }} = stw_source.{{ k }} and {% endfor %}stw_live.{{ m.is_current }}
+        and not stw_live.{{ m.is_deleted }}
+    where stw_live.{{ keys[0] }} is null and {{ loaded }} <= stw_watermark.stw_since
+    {%- endif %}
 ),
 {%- else %}
 with source_data as {{ inline }} (

@@ -188,21 +188,35 @@ def test_fast_path_and_restitch_agree(batches):
 
 
 def test_state_source_with_loaded_at_reads_only_rows_past_the_watermark(batches):
-    """With loaded_at, a state source is read past max(loaded_at) minus the grace window: a late row
-    within the grace lands in place, a change loaded before it is not read, and a key missing from
-    the whole source is still a delete."""
-    assert batches[2]["watermark"] == [
+    """With loaded_at, a state source is read past the newest stored load time minus the grace window
+    (never past the last run, whatever a future-dated load time says): a late row within the grace lands
+    in place, a change loaded before it is not read, and with hard deletes a key missing from the whole
+    source is a delete and a key with no live version is read whatever its load time."""
+    # Batch 2 (run 01-02 12:00) reads what was loaded after 01-01 11:00: the newest load time, 2099
+    # (customer 6), capped at the batch-1 run (01-01 12:00) that stored the versions, minus the 1h grace.
+    batch_2 = [
         (1, ts("2024-01-01 09:00"), ts("2024-01-02 09:00"), False, False, "a@example.com", "gold"),
         (1, ts("2024-01-02 09:00"), None, True, False, "a@example.com", "platinum"),
         (2, ts("2024-01-01 09:00"), ts("2024-01-01 09:30"), False, False, "b@example.com", "silver"),
         (2, ts("2024-01-01 09:30"), None, True, False, "b@example.com", "gold"),
-        # changed in the source, but loaded at 08:00, before the watermark (10:00 on 01-02) minus 1h
+        # changed in the source, but loaded at 08:00, before the watermark
         (3, ts("2024-01-01 09:00"), None, True, False, "c@example.com", "bronze"),
         (4, ts("2024-01-01 09:00"), ts("2024-01-02 12:00"), False, False, "d@example.com", "gold"),
         (4, ts("2024-01-02 12:00"), None, True, True, None, None),
+        (6, ts("2024-01-01 09:00"), None, True, False, "f@example.com", "gold"),
     ]
-    assert batches[5]["watermark"] == batches[2]["watermark"]
-    assert batches[5]["watermark_physical"] == batches[2]["watermark_physical"]
+    assert batches[2]["watermark"] == batch_2
+    # Batch 3 (run 01-03 12:00): customer 4 comes back and customer 5 appears, both loaded on 01-01, long
+    # before the watermark: read because neither has a live current version.
+    assert batches[3]["watermark"] == [
+        *batch_2[:6],
+        (4, ts("2024-01-02 12:00"), ts("2024-01-03 12:00"), False, True, None, None),
+        (4, ts("2024-01-03 12:00"), None, True, False, "d@example.com", "gold"),
+        (5, ts("2024-01-01 09:00"), None, True, False, "e@example.com", "silver"),
+        batch_2[7],
+    ]
+    assert batches[5]["watermark"] == batches[3]["watermark"]
+    assert batches[5]["watermark_physical"] == batches[3]["watermark_physical"]
 
 
 def test_full_refresh_of_a_changelog_rebuilds_the_same_history(batches, integration_project, sequence_manifest):

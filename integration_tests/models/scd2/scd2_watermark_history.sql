@@ -8,7 +8,7 @@
     hard_deletes='new_record',
 ) }}
 
-{#- Batches after 2 repeat batch 2's state: nothing new. #}
+{#- Batches after 3 repeat batch 3's state: nothing new. #}
 select
     customer_id,
     email,
@@ -16,4 +16,4 @@ select
     updated_at,
     loaded_at
 from {{ ref('scd2_watermark_states') }}
-where batch = {{ [var('scd2_batch', 1), 2] | min }}
+where batch = {{ [var('scd2_batch', 1), 3] | min }}
