@@ -16,6 +16,12 @@
   {%- set recorded = {'steward_invocations': 'started_at', 'steward_node_results': 'recorded_at',
                       'steward_metrics': 'measured_at'} -%}
   {%- set deleted = {} -%}
+  {%- if 'model.steward.steward_invocations' not in graph.nodes -%}
+    {#- Without the models, where the tables live (a project may give them their own schema) is unknown. -#}
+    {{ exceptions.raise_compiler_error("prune_audit: steward's audit models are disabled in this invocation; run it "
+                                       ~ "with recording on (STEWARD_RECORD_RUNS=true, or --vars "
+                                       ~ "'{steward: {record_runs: true}}') so it finds the audit tables") }}
+  {%- endif -%}
   {%- for table_name, column in recorded.items() -%}
     {%- set relation = steward.internal_obs_audit_relation(table_name, ensure=false) -%}
     {%- if adapter.get_relation(relation.database, relation.schema, relation.identifier) is not none -%}
@@ -30,6 +36,9 @@
     {%- endif -%}
   {%- endfor -%}
   {%- do adapter.commit() -%}
+  {%- if not deleted -%}
+    {{ log("steward prune_audit: no audit table exists yet; nothing to delete", info=true) }}
+  {%- endif -%}
   {%- for table_name, count in deleted.items() -%}
     {{ log("steward prune_audit: deleted " ~ count ~ " row(s) of " ~ table_name ~ " recorded more than "
            ~ older_than ~ " ago", info=true) }}

@@ -104,7 +104,9 @@
   {%- endfor -%}
   {%- do steward.internal_obs_insert_values('steward_invocations', [invocation_row], relations.steward_invocations) -%}
   {%- do steward.internal_obs_insert_values('steward_node_results', node_rows, relations.steward_node_results) -%}
-  {%- if steward.setting('record_row_counts') and measured -%}
+  {#- A failed deploy's tables are rolled back (or, blue-green, never published): their counts never
+      described the warehouse, and volume_anomaly must not learn from them. -#}
+  {%- if steward.setting('record_row_counts') and measured and not (failed and context.deploy_id) -%}
     {%- do steward.internal_obs_insert_row_counts(measured, steward.internal_obs_text(invocation_id),
                                                   steward.internal_obs_stamp(recorded_at), relations.steward_metrics) -%}
   {%- endif -%}

@@ -12,9 +12,9 @@
    models and snapshots start from a copy of prod's table; neither adapter has a zero-copy clone, so
    that copy grows with the table.
 2. Audit: dbt runs every selected test there. On any failure prod was never touched; the stage is
-   dropped, or kept for inspection with --keep-stage. steward's own audit models are not staged: the
-   stage build records its run (deploy id, results, row counts of the staged tables) in prod's audit
-   tables, a rejected deploy as much as a published one.
+   dropped, or kept for inspection with --keep-stage. steward's audit tables are not staged: the stage
+   build records its run (deploy id, results) in prod's, a rejected deploy as much as a published one.
+   Its lineage and scorecard describe prod: they stay out of the stage and are rebuilt after the publish.
 3. Publish, one transaction: each prod relation is moved to its rollback slot and the staged relation takes
    its name; views outside the deploy that depend on a replaced relation are recreated. On DuckDB a
    staged view is recreated under its prod name from its text with every staged name replaced by its
@@ -43,7 +43,7 @@ from typing import TYPE_CHECKING, Any
 from steward import state
 from steward.errors import BadInput, DbtFailed
 from steward.invocation import DbtOutcome, environment_overlay
-from steward.plan import Plan
+from steward.plan import AUDIT_TABLE, Plan
 from steward.reports.for_deploy import write_reports
 from steward.rollback import RollbackEntry, RollbackStore
 from steward.warehouse import Described, Relation, Warehouse, opened, rename_relations, warehouse_class
@@ -129,9 +129,10 @@ class Stage:
 # -- staging --------------------------------------------------------------------------------------
 def staged_manifest(manifest: Any, plan: Plan, stage: Stage) -> Any:
     """A copy of the parsed manifest in which every planned node is its stage relation, except steward's
-    audit models: they hold the record of runs, not data a deploy publishes, so the stage build's run-end
-    hook writes the deploy's rows (a rejected one's too) into prod's audit tables. The prod manifest is left
-    as it is."""
+    observability models: the audit tables hold the record of runs, not data a deploy publishes, so the stage
+    build's run-end hook writes the deploy's rows (a rejected one's too) into prod's; lineage and scorecard
+    are left out of the stage build and refreshed after the publish (`refresh_observability`). The prod
+    manifest is left as it is."""
     taken = {Relation(str(getattr(node, "schema", "")), str(getattr(node, "alias", None) or node.name))
              for node in _manifest_nodes(manifest)}
     nodes = dict(manifest.nodes)
@@ -304,7 +305,9 @@ def deploy(context: Context, options: DeployOptions, invoker: DbtInvoker, ledger
             state_dir = Path(scratch) / "state"
             state_dir.mkdir()
             shutil.copyfile(parsed.path, state_dir / state.MANIFEST)
-        staged_options = replace(options, state=state_dir)
+        derived = observability_models(result.plan)
+        staged_options = replace(options, state=state_dir,
+                                 exclude=" ".join(filter(None, [options.exclude, *derived])) or None)
         with opened(project.connection) as warehouse:
             record = admit(context, ledger, warehouse, record)
             record = ledger.write(record.advanced("staging", stage.describe()), warehouse)
@@ -341,11 +344,41 @@ def deploy(context: Context, options: DeployOptions, invoker: DbtInvoker, ledger
             _end_stage(warehouse, stage, keep=False)
             result.record = ledger.write(record.advanced("succeeded", f"published {len(staged)} relation(s)"),
                                          warehouse)
+        # The runner's connection is closed while dbt runs: DuckDB admits one writer.
+        refresh_observability(invoker, parsed, derived, options, run_context(context, result.record), result.warnings)
+        with opened(project.connection) as warehouse:
             built = shipped(options, result.plan)
             state.keep(project, built or (), whole_project=built is None, parsed=parsed.path)
             result.pruned = prune_expired(context, ledger, warehouse, result.record, result.warnings)
             result.report_dir = write_reports(context, result, warehouse)
             return result
+
+
+def observability_models(plan: Plan) -> list[str]:
+    """The names of steward's planned lineage and scorecard: built from the graph and the audit tables, they
+    describe prod, so a blue-green deploy builds them in prod once it has published, never in the stage."""
+    return [node.unique_id.rsplit(".", 1)[-1] for node in plan.nodes
+            if node.audit and node.relation is not None and node.materialized != AUDIT_TABLE]
+
+
+def refresh_observability(invoker: DbtInvoker, parsed: state.ParsedProject, names: Sequence[str],
+                          options: DeployOptions, context_env: dict[str, str], warnings: list[str]) -> None:
+    """Rebuild lineage and scorecard in prod after a publish. The deploy stands whatever happens here: a
+    failure costs a warning and leaves them as of the previous run."""
+    if not names:
+        return
+    from steward.deploy import vars_args
+
+    try:
+        with environment_overlay(context_env):
+            outcome = invoker.invoke(["run"], ["--select", " ".join(names), *vars_args(options)],
+                                     manifest=parsed.manifest)
+    except Exception as exc:
+        outcome = DbtOutcome(command="run", success=False, error=" ".join(str(exc).split()))
+    if not outcome.success:
+        failure = outcome.error or ", ".join(node.name for node in outcome.failed_nodes)
+        warnings.append(f"steward's lineage and scorecard were not refreshed after the publish ({failure}); they "
+                        f"describe the previous run until the next one")
 
 
 def _end_stage(warehouse: Warehouse, stage: Stage, keep: bool) -> str:

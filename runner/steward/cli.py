@@ -324,7 +324,7 @@ def _deploy_json(result: DeployResult) -> dict[str, Any]:
 
 def _restored_line(verb: str, outcome: RollbackOutcome) -> str:
     return (f"{verb} deploy {outcome.record.deploy_id}: {len(outcome.restored)} relation(s) restored; "
-            "counts, checksums and grants verified.")
+            "counts, checksums, grants and comments verified.")
 
 
 def _rollback_json(outcome: RollbackOutcome) -> dict[str, Any]:

@@ -273,7 +273,7 @@ def deploy(context: Context, options: DeployOptions, invoker: DbtInvoker,
             result.record, result.restored, result.mismatches = restore_deploy(context, ledger, warehouse, record)
             result.report_dir = write_reports(context, result, warehouse)
     raise DbtFailed(f"deploy {record.deploy_id} failed ({failure}); restored {len(result.restored)} relation(s), "
-                    f"counts, checksums and grants verified; report: {result.report_dir}")
+                    f"counts, checksums, grants and comments verified; report: {result.report_dir}")
 
 
 def prune_expired(context: Context, ledger: Ledger, warehouse: Warehouse, record: DeployRecord,

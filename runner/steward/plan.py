@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from graphlib import CycleError, TopologicalSorter
+from pathlib import Path
 from typing import Any
 
 from steward.errors import BadInput
@@ -13,6 +14,8 @@ from steward.warehouse import Relation
 # steward's audit tables are append-only, and a rollback must not erase the record of the
 # deploy it undoes: they stay out of rollback points.
 AUDIT_TAG = "steward_observability"
+# The materialization of the three append-only audit tables (the others of the tag are lineage and scorecard).
+AUDIT_TABLE = "steward_audit_table"
 
 
 @dataclass(frozen=True)
@@ -66,9 +69,19 @@ def require_target_database(item: dict[str, Any], invoker: DbtInvoker) -> None:
     """Refuse a listed node built into another database than the target's. Rollback points live in the
     target's database and name relations by schema and name only: a node built elsewhere (a DuckDB attach,
     say) would be snapshotted as the wrong relation, or not at all."""
-    home = str(invoker.project.connection.settings.get("database") or "")
+    home = target_database(invoker.project.connection.adapter_type, invoker.project.connection.settings)
     database = str(item.get("database") or "")
     if home and database and database.lower() != home.lower():
         raise BadInput(f"selection: {item['unique_id']} builds into database {database!r}, not the target's "
                        f"{home!r}; steward keeps rollback points only within the target's database: exclude it "
                        f"(--exclude {item['name']}) or build it with plain dbt")
+
+
+def target_database(adapter_type: str, settings: dict[str, Any]) -> str:
+    """The database steward's own connection works in. DuckDB: the file it opens, named as DuckDB names it
+    (its file name up to the first dot; `memory` in memory), whatever `database` says: that may be the alias
+    of an attached file."""
+    if adapter_type == "duckdb":
+        path = str(settings.get("path") or ":memory:")
+        return "memory" if path == ":memory:" else Path(path).name.lstrip(".").split(".")[0]
+    return str(settings.get("database") or "")

@@ -4,7 +4,7 @@ A table's rollback point is a copy. Restore moves the copy into place with renam
 copied, so its cost does not grow with table size) and moves the deployed version aside, so a
 rollback loses nothing either. Views are kept by definition. Each relation's grants and comments
 are kept too, since neither a copy nor a recreated view carries them. All of a deploy's restore
-runs in one transaction, then every relation's row count, checksum and grants are compared with
+runs in one transaction, then every relation's row count, checksum, grants and comments are compared with
 the values recorded when the point was made.
 
 Where copies live: PostgreSQL keeps them in the rollback schema and moves them back with

@@ -90,17 +90,20 @@ def limited(path, rows: int) -> str:
     return path.read_text().rstrip().rstrip(";") + f"\nlimit {rows}\n"
 
 
-def recorded_run(project, deploy_id: str) -> tuple[list[tuple], dict[str, str]]:
-    """The deploy's row in prod's steward_invocations (status, tier, nodes) and its node results' statuses."""
+def recorded_run(project, deploy_id: str) -> tuple[list[tuple], dict[str, str], int]:
+    """What prod's audit tables hold of a deploy: its invocations (command, status, nodes), the node results
+    of its stage build (statuses by unique id) and how many row counts that build recorded."""
     schema = project.warehouse.schema_prefix
     like = "%s" if project.adapter == "postgres" else "?"
     invocations = project.warehouse.query(
-        f"select invocation_id, status, nodes from {schema}.steward_invocations where deploy_id = {like}",
+        f"select command, status, nodes from {schema}.steward_invocations where deploy_id = {like} order by 1",
         (deploy_id,))
-    results = {name: status for name, status in project.warehouse.query(
-        f"select r.node_name, r.status from {schema}.steward_node_results r join {schema}.steward_invocations i "
-        f"on i.invocation_id = r.invocation_id where i.deploy_id = {like}", (deploy_id,))}
-    return [row[1:] for row in invocations], results
+    joined = (f"join {schema}.steward_invocations i on i.invocation_id = r.invocation_id "
+              f"where i.deploy_id = {like} and i.command = 'build'")
+    results = {unique_id: status for unique_id, status in project.warehouse.query(
+        f"select r.unique_id, r.status from {schema}.steward_node_results r {joined}", (deploy_id,))}
+    [(metrics,)] = project.warehouse.query(f"select count(*) from {schema}.steward_metrics r {joined}", (deploy_id,))
+    return invocations, results, metrics
 
 
 def test_blue_green_publishes_what_an_in_place_deploy_builds(shop):
@@ -114,10 +117,13 @@ def test_blue_green_publishes_what_an_in_place_deploy_builds(shop):
     # Every published relation has a rollback entry holding what prod had before.
     assert {str(e.relation) for e in result.rollback_point if not e.external} == set(result.record.relations)
     # The stage build's run is on record in prod's audit tables, under the deploy's id.
-    [(status, nodes)], results = recorded_run(shop, result.deploy_id)
+    # The stage build's run is on record in prod's audit tables under the deploy's id, and so is the run that
+    # rebuilt lineage and scorecard in prod after the publish (they never go through the stage).
+    [build, refresh], results, metrics = recorded_run(shop, result.deploy_id)
     built = [node for node in result.outcome.nodes if not node.unique_id.startswith("operation.")]  # hooks aside
-    assert status == "success" and nodes == len(built) == len(results)
-    assert results["fct_orders"] == "success"
+    assert build == ("build", "success", len(built)) and len(built) == len(results)
+    assert results["model.shop.fct_orders"] == "success" and metrics > 0
+    assert "model.steward.steward_lineage" not in results and refresh == ("run", "success", 2)
 
 
 def test_a_failing_test_leaves_prod_untouched_and_the_stage_kept_or_dropped(shop):
@@ -140,8 +146,9 @@ def test_a_failing_test_leaves_prod_untouched_and_the_stage_kept_or_dropped(shop
         assert latest.state == "rejected" and listing.rollback_point == "none"
         assert [state for state, _ in latest.history] == ["planned", "locked", "staging", "rejected"]
         # A rejected deploy is on record too, with the test that failed it.
-        [(status, _)], results = recorded_run(shop, latest.deploy_id)
-        assert status == "failed" and results["fct_orders_fails"] == "fail"
+        [(command, status, _)], results, metrics = recorded_run(shop, latest.deploy_id)
+        assert (command, status) == ("build", "failed") and results["test.shop.fct_orders_fails"] == "fail"
+        assert metrics == 0  # its staged tables were never published: no row counts to learn from
 
         with pytest.raises(DbtFailed, match="stage dropped"):
             api_deploy(shop, strategy="blue-green")

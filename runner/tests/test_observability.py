@@ -295,12 +295,13 @@ def test_prune_audit_deletes_what_was_recorded_before_the_cutoff_and_nothing_els
 
     project = integration_project
     prefix = schema(project)
-    old, marker = "2001-02-03 04:05:06", "steward-prune-test"
+    marker, recent = "steward-prune-test", "steward-prune-kept"
     recorded = {"steward_invocations": "started_at", "steward_node_results": "recorded_at",
                 "steward_metrics": "measured_at"}
     for table, column in recorded.items():
-        project.warehouse.execute(f"insert into {prefix}.{table} (invocation_id, {column}) "
-                                  f"values ('{marker}', cast('{old}' as timestamp))")
+        for invocation, at in ((marker, "2001-02-03 04:05:06"), (recent, "2020-06-01 00:00:00")):
+            project.warehouse.execute(f"insert into {prefix}.{table} (invocation_id, {column}) "
+                                      f"values ('{invocation}', cast('{at}' as timestamp))")
 
     def rows() -> dict[str, list[str]]:
         return {table: sorted(str(invocation) for (invocation,) in project.warehouse.query(
@@ -313,7 +314,11 @@ def test_prune_audit_deletes_what_was_recorded_before_the_cutoff_and_nothing_els
     assert "older_than must be at least 1d" in dbt_error_text(refused)
     assert rows() == before
     project.dbt("run-operation", "steward.prune_audit", "--args", "{older_than: 3650d}")
-    assert rows() == {table: [i for i in ids if i != marker] for table, ids in before.items()}
+    after = rows()
+    for table in recorded:
+        project.warehouse.execute(f"delete from {prefix}.{table} where invocation_id = '{recent}'")
+    assert after == {table: [i for i in ids if i != marker] for table, ids in before.items()}
+    assert all(recent in ids for ids in after.values())
 
 
 def last_invocation_id(project) -> str:

@@ -8,6 +8,7 @@ import pytest
 
 from steward import validation
 from steward.errors import BadInput
+from steward.plan import target_database
 
 
 @pytest.mark.parametrize("value", ["orders", "_tmp", "Order_2"])
@@ -82,3 +83,17 @@ def test_connection_shapes(tmp_path):
             validation.connection(adapter, settings, "prod")
         assert str(raised.value).startswith(field), str(raised.value)
         assert "secretpw" not in str(raised.value)
+
+
+@pytest.mark.parametrize("file_name", ["shop.duckdb", "my.db.duckdb", ".hidden.duckdb", "plain"])
+def test_target_database_names_a_duckdb_file_as_duckdb_does(tmp_path, file_name):
+    """The database a deploy's models must build into is the one steward's connection opens: named by DuckDB
+    from the file, whatever the profile's `database` (possibly an attached file's alias) says."""
+    import duckdb
+
+    path = tmp_path / file_name
+    with duckdb.connect(str(path)) as connection:
+        [(name,)] = connection.execute("select current_database()").fetchall()
+    assert target_database("duckdb", {"path": str(path), "database": "attached_alias"}) == name
+    assert target_database("duckdb", {"path": ":memory:"}) == "memory"
+    assert target_database("postgres", {"database": "warehouse"}) == "warehouse"

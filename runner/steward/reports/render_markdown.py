@@ -47,7 +47,7 @@ def render(report: Report) -> str:
     if deploy:
         restored = [r for r in deploy.relations if r.restored]
         lines += ["", f"### Rollback point ({len(deploy.relations)} relations, kept until {deploy.kept_until})", ""]
-        lines.append(f"Rolled back: {len(restored)} relation(s), counts, checksums and grants verified."
+        lines.append(f"Rolled back: {len(restored)} relation(s), counts, checksums, grants and comments verified."
                      if restored else "Nothing was rolled back.")
         if deploy.relations:
             lines += ["", "| relation | before | rows before | checksum before | rows after | checksum after "
