@@ -43,12 +43,18 @@ def public() -> list[Definition]:
     return [d for d in definitions() if not IMPLEMENTATION.match(d.name) and not d.name.startswith("internal_")]
 
 
+def documented_entries() -> list[tuple[Path, dict]]:
+    return [(path, item) for path in sorted(MACROS.rglob("*.yml"))
+            for item in (yaml.safe_load(path.read_text()) or {}).get("macros") or []]
+
+
 def documented() -> dict[str, tuple[Path, dict]]:
-    docs = {}
-    for path in sorted(MACROS.rglob("*.yml")):
-        for item in (yaml.safe_load(path.read_text()) or {}).get("macros") or []:
-            docs[item["name"]] = (path, item)
-    return docs
+    return {item["name"]: (path, item) for path, item in documented_entries()}
+
+
+def test_each_macro_is_documented_once():
+    names = [item["name"] for _, item in documented_entries()]
+    assert sorted(name for name in set(names) if names.count(name) > 1) == []
 
 
 def test_the_conventions_see_the_package():
