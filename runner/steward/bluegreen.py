@@ -371,7 +371,9 @@ def refresh_observability(invoker: DbtInvoker, parsed: state.ParsedProject, name
 
     try:
         with environment_overlay(context_env):
-            outcome = invoker.invoke(["run"], ["--select", " ".join(names), *vars_args(options)],
+            # --no-write-json: the deploy's report reads the stage build's run_results.json, which this run
+            # would otherwise replace.
+            outcome = invoker.invoke(["run"], ["--select", " ".join(names), "--no-write-json", *vars_args(options)],
                                      manifest=parsed.manifest)
     except Exception as exc:
         outcome = DbtOutcome(command="run", success=False, error=" ".join(str(exc).split()))

@@ -7,6 +7,7 @@ relations beside prod's, `<name>__steward_stage`, on DuckDB (which cannot move a
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 import time
@@ -124,6 +125,9 @@ def test_blue_green_publishes_what_an_in_place_deploy_builds(shop):
     assert build == ("build", "success", len(built)) and len(built) == len(results)
     assert results["model.shop.fct_orders"] == "success" and metrics > 0
     assert "model.steward.steward_lineage" not in results and refresh == ("run", "success", 2)
+    # The deploy's report is the stage build's, not the refresh's.
+    report = json.loads((result.report_dir / "report.json").read_text())
+    assert {node["unique_id"] for node in report["nodes"]} == {node.unique_id for node in built}
 
 
 def test_a_failing_test_leaves_prod_untouched_and_the_stage_kept_or_dropped(shop):
