@@ -66,8 +66,8 @@ def test_deploys_and_plain_dbt_runs_do_not_make_each_other_reparse(shop_project)
         verdicts += [line.split(marker)[1] for line in lines if marker in line]
         return verdicts
 
-    def deploy() -> None:
-        done = shop_project.cli("deploy")
+    def deploy() -> None:  # one small model: what is parsed does not depend on what is built
+        done = shop_project.cli("deploy", "--select", "stg_orders")
         assert done.returncode == 0, done.stderr[-2000:]
 
     unchanged = ["0 files deleted, 0 files added, 0 files changed."]
