@@ -344,37 +344,48 @@ def deploy(context: Context, options: DeployOptions, invoker: DbtInvoker, ledger
             _end_stage(warehouse, stage, keep=False)
             result.record = ledger.write(record.advanced("succeeded", f"published {len(staged)} relation(s)"),
                                          warehouse)
-        # The runner's connection is closed while dbt runs: DuckDB admits one writer.
-        refresh_observability(invoker, parsed, derived, options, run_context(context, result.record), result.warnings)
+        # The runner's connection is closed while dbt runs: DuckDB admits one writer. The deploy is published:
+        # an interrupt here still gets its report before it is passed on.
+        interrupted: BaseException | None = None
+        try:
+            refresh_observability(invoker, parsed, derived, options, result.warnings)
+        except BaseException as exc:
+            interrupted = exc
+            result.warnings.append(f"the refresh of steward's lineage and scorecard was interrupted ({exc!r})")
         with opened(project.connection) as warehouse:
             built = shipped(options, result.plan)
             state.keep(project, built or (), whole_project=built is None, parsed=parsed.path)
             result.pruned = prune_expired(context, ledger, warehouse, result.record, result.warnings)
             result.report_dir = write_reports(context, result, warehouse)
-            return result
+        if interrupted is not None:
+            raise interrupted
+        return result
 
 
 def observability_models(plan: Plan) -> list[str]:
-    """The names of steward's planned lineage and scorecard: built from the graph and the audit tables, they
-    describe prod, so a blue-green deploy builds them in prod once it has published, never in the stage."""
-    return [node.unique_id.rsplit(".", 1)[-1] for node in plan.nodes
+    """Selectors of steward's planned lineage and scorecard (package-qualified: a project may have models of
+    the same names). Built from the graph and the audit tables, they describe prod, so a blue-green deploy
+    builds them in prod once it has published, never in the stage."""
+    return [f"package:{node.unique_id.split('.')[1]},{node.unique_id.rsplit('.', 1)[-1]}" for node in plan.nodes
             if node.audit and node.relation is not None and node.materialized != AUDIT_TABLE]
 
 
-def refresh_observability(invoker: DbtInvoker, parsed: state.ParsedProject, names: Sequence[str],
-                          options: DeployOptions, context_env: dict[str, str], warnings: list[str]) -> None:
+def refresh_observability(invoker: DbtInvoker, parsed: state.ParsedProject, selectors: Sequence[str],
+                          options: DeployOptions, warnings: list[str]) -> None:
     """Rebuild lineage and scorecard in prod after a publish. The deploy stands whatever happens here: a
-    failure costs a warning and leaves them as of the previous run."""
-    if not names:
+    failure costs a warning and leaves them as of the previous run. Not recorded as a run of its own: the
+    stage build already recorded the deploy, and a second, test-less invocation would take a slot of the
+    scorecard's window."""
+    if not selectors:
         return
     from steward.deploy import vars_args
 
     try:
-        with environment_overlay(context_env):
+        with environment_overlay({"STEWARD_RECORD_RUNS": "false"}):
             # --no-write-json: the deploy's report reads the stage build's run_results.json, which this run
             # would otherwise replace.
-            outcome = invoker.invoke(["run"], ["--select", " ".join(names), "--no-write-json", *vars_args(options)],
-                                     manifest=parsed.manifest)
+            outcome = invoker.invoke(["run"], ["--select", " ".join(selectors), "--no-write-json",
+                                               *vars_args(options)], manifest=parsed.manifest)
     except Exception as exc:
         outcome = DbtOutcome(command="run", success=False, error=" ".join(str(exc).split()))
     if not outcome.success:

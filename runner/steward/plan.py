@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from graphlib import CycleError, TopologicalSorter
 from pathlib import Path
@@ -72,9 +73,9 @@ def require_target_database(item: dict[str, Any], invoker: DbtInvoker) -> None:
     home = target_database(invoker.project.connection.adapter_type, invoker.project.connection.settings)
     database = str(item.get("database") or "")
     if home and database and database.lower() != home.lower():
-        raise BadInput(f"selection: {item['unique_id']} builds into database {database!r}, not the target's "
-                       f"{home!r}; steward keeps rollback points only within the target's database: exclude it "
-                       f"(--exclude {item['name']}) or build it with plain dbt")
+        raise BadInput(f"selection: {item['unique_id']} builds into database {database!r}, not {home!r}, the one "
+                       f"steward's connection opens (the profile's path); steward keeps rollback points only there: "
+                       f"exclude it (--exclude {item['name']}) or build it with plain dbt")
 
 
 def target_database(adapter_type: str, settings: dict[str, Any]) -> str:
@@ -83,5 +84,9 @@ def target_database(adapter_type: str, settings: dict[str, Any]) -> str:
     of an attached file."""
     if adapter_type == "duckdb":
         path = str(settings.get("path") or ":memory:")
-        return "memory" if path == ":memory:" else Path(path).name.lstrip(".").split(".")[0]
+        if path == ":memory:":
+            return "memory"
+        if re.match(r"^[A-Za-z][A-Za-z0-9+.-]+:", path):
+            return ""  # md:, motherduck:, ducklake: ...: named by their service; not checked
+        return Path(path).name.lstrip(".").split(".")[0]
     return str(settings.get("database") or "")

@@ -96,4 +96,5 @@ def test_target_database_names_a_duckdb_file_as_duckdb_does(tmp_path, file_name)
         [(name,)] = connection.execute("select current_database()").fetchall()
     assert target_database("duckdb", {"path": str(path), "database": "attached_alias"}) == name
     assert target_database("duckdb", {"path": ":memory:"}) == "memory"
+    assert target_database("duckdb", {"path": "md:analytics"}) == ""  # a service's name: not checked
     assert target_database("postgres", {"database": "warehouse"}) == "warehouse"
