@@ -7,11 +7,21 @@
       project         = mean of the models' overall scores. -#}
 {{ config(materialized='steward_stable_view', enabled=steward.setting('record_runs'), tags=['steward_observability']) }}
 
-with recent_invocations as (
+{#- The window counts runs that ran tests: a `dbt run` between two `dbt test`s must not push test
+    history out of it. #}
+with tested_invocations as (
+    select distinct invocation_id
+    from {{ ref('steward_node_results') }}
+    where resource_type = 'test'
+),
+
+recent_invocations as (
     select
-        invocation_id,
-        row_number() over (order by started_at desc, invocation_id desc) as recency
-    from {{ ref('steward_invocations') }}
+        invocations.invocation_id,
+        row_number() over (order by invocations.started_at desc, invocations.invocation_id desc) as recency
+    from {{ ref('steward_invocations') }} as invocations
+    inner join tested_invocations
+        on invocations.invocation_id = tested_invocations.invocation_id
 ),
 
 window_results as (

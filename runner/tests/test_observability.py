@@ -339,6 +339,9 @@ def test_scorecard_formula_on_recorded_history(integration_project):
         invocations.append(f"('{invocation}', 'test', cast('2030-01-0{n} 00:00:00' as timestamp))")
         results.append(f"('{invocation}', 'test.fake.u', 'test', 'model.fake.m', 'm', '{status}', 'uniqueness')")
         results.append(f"('{invocation}', 'test.fake.c', 'test', 'model.fake.m', 'm', 'pass', 'completeness')")
+    # Ten later runs that ran no test do not push the four out of the window (scorecard_runs: 10).
+    invocations += [f"('scorecard-run-{n}', 'run', cast('2030-02-{n:02d} 00:00:00' as timestamp))"
+                    for n in range(1, 11)]
     project.warehouse.execute(
         f"insert into {prefix}.steward_invocations (invocation_id, command, started_at) "
         f"values {', '.join(invocations)}")
