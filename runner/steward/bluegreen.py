@@ -291,7 +291,7 @@ def _swap(warehouse: Warehouse, store: RollbackStore, deploy_id: str, staged: Se
 def deploy(context: Context, options: DeployOptions, invoker: DbtInvoker, ledger: Ledger, record: DeployRecord,
            parsed: state.ParsedProject, result: DeployResult) -> DeployResult:
     """Stage, audit, publish. Called by deploy.deploy under the deploy lock, after the plan and change gate."""
-    from steward.deploy import admit, build_args, prune_expired, run_context, shipped
+    from steward.deploy import admit, build_args, forget_row_counts, prune_expired, run_context, shipped
 
     project = context.project
     schema = context.policy.rollback_schema
@@ -336,6 +336,7 @@ def deploy(context: Context, options: DeployOptions, invoker: DbtInvoker, ledger
                 result.rollback_point = publish(warehouse, store, record.deploy_id, staged, before)
             except Exception as exc:
                 failure = f"publish failed and was undone: {' '.join(str(exc).split())}"
+                forget_row_counts(warehouse, parsed.manifest, record.deploy_id, result.warnings)
                 kept = _end_stage(warehouse, stage, keep=options.keep_stage)
                 result.record = ledger.write(record.advanced("rejected", f"{failure}; prod untouched"), warehouse)
                 result.report_dir = write_reports(context, result, warehouse)

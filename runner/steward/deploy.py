@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 from steward import changes, state, validation
 from steward.context import Context
@@ -26,7 +27,7 @@ from steward.policy import STRATEGIES
 from steward.reports.for_deploy import write_reports
 from steward.rollback import Mismatch, RollbackEntry, RollbackStore
 from steward.safety import Check, branch_checks, confirm_prod, enforce
-from steward.warehouse import Warehouse, opened
+from steward.warehouse import Relation, Warehouse, opened
 
 
 @dataclass(frozen=True)
@@ -265,6 +266,7 @@ def deploy(context: Context, options: DeployOptions, invoker: DbtInvoker,
                 result.report_dir = write_reports(context, result, warehouse)
                 return result
             record = ledger.write(record.advanced("failed", failure), warehouse)
+            forget_row_counts(warehouse, manifest, record.deploy_id, result.warnings)
             if not options.auto_rollback:
                 result.record = record
                 result.report_dir = write_reports(context, result, warehouse)
@@ -289,6 +291,24 @@ def prune_expired(context: Context, ledger: Ledger, warehouse: Warehouse, record
                         f"run: steward prune --target {context.project.target_name}")
         return ()
     return tuple(pruned)
+
+
+def forget_row_counts(warehouse: Warehouse, manifest: Any, deploy_id: str, warnings: list[str]) -> None:
+    """Delete the row counts a failed deploy recorded. The run-end hook skips them when the build fails, but
+    a deploy can fail after a clean build (an outside view that no longer fits, a publish that fails), and
+    then its tables' counts never described the warehouse: volume_anomaly must not learn from them."""
+    nodes = getattr(manifest, "nodes", None) or {}
+    metrics, invocations = (nodes.get(f"model.steward.{name}") for name in ("steward_metrics", "steward_invocations"))
+    if metrics is None or invocations is None:
+        return  # recording was off
+    tables = [Relation(str(node.schema), str(node.alias or node.name)) for node in (metrics, invocations)]
+    try:
+        if all(kind == "table" for kind in warehouse.relation_kinds(tables).values()):
+            warehouse.execute(
+                f"delete from {warehouse.qualified(tables[0])} where invocation_id in (select invocation_id "
+                f"from {warehouse.qualified(tables[1])} where deploy_id = {warehouse.param})", (deploy_id,))
+    except Exception as exc:
+        warnings.append(f"the failed deploy's row counts stay in steward_metrics ({' '.join(str(exc).split())})")
 
 
 def admit(context: Context, ledger: Ledger, warehouse: Warehouse, record: DeployRecord) -> DeployRecord:
