@@ -273,14 +273,11 @@ class RollbackStore:
         return mismatches
 
     def _differing_comments(self, relation: Relation, wanted: Comments, actual: Comments) -> str:
-        """What differs between the comments a relation should have and has ('' when nothing): the relation's
-        own, and the columns', leaving out columns the relation no longer has (restore passes those over)."""
+        """What differs between the comments a relation should have and has ('' when nothing), as restore
+        compares them: the relation's own, and those of the columns it still has."""
         differing = ["the relation"] if wanted.relation != actual.relation else []
-        now, then = dict(actual.columns), dict(wanted.columns)
-        changed = sorted(column for column in set(now) | set(then) if now.get(column) != then.get(column))
-        if changed:
-            present = {name for name, _ in self.warehouse.columns(relation)}
-            differing += [f"column {column}" for column in changed if column in present]
+        differing += [f"column {column}"
+                      for column in self.warehouse.differing_column_comments(relation, wanted, actual)]
         return ", ".join(differing)
 
     # -- after a successful build ------------------------------------------------------------------

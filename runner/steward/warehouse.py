@@ -199,13 +199,18 @@ class Warehouse:
         for relation, (kind, comments) in wanted.items():
             if current[relation].relation != comments.relation:
                 self.execute(f"comment on {kind} {self.qualified(relation)} is {self.literal(comments.relation)}")
-            now, then = dict(current[relation].columns), dict(comments.columns)
-            changed = [column for column in sorted(set(now) | set(then)) if now.get(column) != then.get(column)]
-            present = {name for name, _ in self.columns(relation)} if changed else set()
-            for column in changed:
-                if column in present:
-                    self.execute(f"comment on column {self.qualified(relation)}.{self.quote(column)} "
-                                 f"is {self.literal(then.get(column))}")
+            wanted_columns = dict(comments.columns)
+            for column in self.differing_column_comments(relation, comments, current[relation]):
+                self.execute(f"comment on column {self.qualified(relation)}.{self.quote(column)} "
+                             f"is {self.literal(wanted_columns.get(column))}")
+
+    def differing_column_comments(self, relation: Relation, wanted: Comments, actual: Comments) -> list[str]:
+        """The columns of `relation` whose comment in `actual` is not the one in `wanted`, in name order. A
+        column the relation no longer has (a view over a changed table) is left out: it cannot be commented."""
+        now, then = dict(actual.columns), dict(wanted.columns)
+        changed = [column for column in sorted(set(now) | set(then)) if now.get(column) != then.get(column)]
+        present = {name for name, _ in self.columns(relation)} if changed else set()
+        return [column for column in changed if column in present]
 
     def literal(self, text: str | None) -> str:
         """A SQL string literal of `text` (NULL for None)."""
