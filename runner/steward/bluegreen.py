@@ -291,7 +291,7 @@ def _swap(warehouse: Warehouse, store: RollbackStore, deploy_id: str, staged: Se
 def deploy(context: Context, options: DeployOptions, invoker: DbtInvoker, ledger: Ledger, record: DeployRecord,
            parsed: state.ParsedProject, result: DeployResult) -> DeployResult:
     """Stage, audit, publish. Called by deploy.deploy under the deploy lock, after the plan and change gate."""
-    from steward.deploy import admit, build_args, forget_row_counts, prune_expired, run_context, shipped
+    from steward.deploy import admit, build_args, conclude, forget_row_counts, run_context
 
     project = context.project
     schema = context.policy.rollback_schema
@@ -354,10 +354,7 @@ def deploy(context: Context, options: DeployOptions, invoker: DbtInvoker, ledger
             interrupted = exc
             result.warnings.append(f"the refresh of steward's lineage and scorecard was interrupted ({exc!r})")
         with opened(project.connection) as warehouse:
-            built = shipped(options, result.plan)
-            state.keep(project, built or (), whole_project=built is None, parsed=parsed.path)
-            result.pruned = prune_expired(context, ledger, warehouse, result.record, result.warnings)
-            result.report_dir = write_reports(context, result, warehouse)
+            conclude(context, ledger, warehouse, options, parsed, result)
         if interrupted is not None:
             raise interrupted
         return result

@@ -260,11 +260,7 @@ def deploy(context: Context, options: DeployOptions, invoker: DbtInvoker,
                     failure = f"a view outside the deploy could not be recreated: {' '.join(str(exc).split())}"
             if outcome.success:
                 result.record = ledger.write(record.advanced("succeeded"), warehouse)
-                state.keep(context.project, shipped(options, plan) or (), whole_project=shipped(options, plan) is None,
-                           parsed=parsed.path)
-                result.pruned = prune_expired(context, ledger, warehouse, record, result.warnings)
-                result.report_dir = write_reports(context, result, warehouse)
-                return result
+                return conclude(context, ledger, warehouse, options, parsed, result)
             record = ledger.write(record.advanced("failed", failure), warehouse)
             forget_row_counts(warehouse, manifest, record.deploy_id, result.warnings)
             if not options.auto_rollback:
@@ -276,6 +272,17 @@ def deploy(context: Context, options: DeployOptions, invoker: DbtInvoker,
             result.report_dir = write_reports(context, result, warehouse)
     raise DbtFailed(f"deploy {record.deploy_id} failed ({failure}); restored {len(result.restored)} relation(s), "
                     f"counts, checksums, grants and comments verified; report: {result.report_dir}")
+
+
+def conclude(context: Context, ledger: Ledger, warehouse: Warehouse, options: DeployOptions,
+             parsed: state.ParsedProject, result: DeployResult) -> DeployResult:
+    """What every successful deploy does last, in place or blue-green, still under the lock: keep the target's
+    state of what it shipped, delete expired rollback points, write the reports."""
+    built = shipped(options, result.plan)
+    state.keep(context.project, built or (), whole_project=built is None, parsed=parsed.path)
+    result.pruned = prune_expired(context, ledger, warehouse, result.record, result.warnings)
+    result.report_dir = write_reports(context, result, warehouse)
+    return result
 
 
 def prune_expired(context: Context, ledger: Ledger, warehouse: Warehouse, record: DeployRecord,
