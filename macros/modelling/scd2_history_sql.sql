@@ -58,7 +58,11 @@
     current version; a row with no load time is always compared. The watermark never passes the last
     run that stored a version (its scd_loaded_at), so one future-dated load time cannot hide every
     later change. It is its own CTE so that it is computed once, however often source_data is inlined. #}
-with stw_watermark as (
+with stw_source_rows as {{ inline }} (
+    {{ source_sql }}
+),
+
+stw_watermark as (
     select {{ dbt.dateadd('second', -s.grace_seconds,
                           "case when " ~ latest ~ " > " ~ last_run ~ " then " ~ last_run ~ " else " ~ latest ~ " end") }}
         as stw_since
@@ -67,9 +71,7 @@ with stw_watermark as (
 
 source_data as {{ inline }} (
     select stw_source.*
-    from (
-        {{ source_sql }}
-    ) as stw_source
+    from stw_source_rows as stw_source
     cross join stw_watermark
     where stw_source.{{ s.loaded_at }} is null or {{ loaded }} > stw_watermark.stw_since
     {%- if s.hard_deletes != 'ignore' %}
@@ -77,9 +79,7 @@ source_data as {{ inline }} (
     {#- Deletes are judged against the whole source, so the return of a key is too: a key with no live
         current version (new, or deleted before) is read whatever its load time. #}
     select stw_source.*
-    from (
-        {{ source_sql }}
-    ) as stw_source
+    from stw_source_rows as stw_source
     cross join stw_watermark
     left join {{ existing }} as stw_live
         on {% for k in keys %}stw_live.{{ k }} = stw_source.{{ k }} and {% endfor %}stw_live.{{ m.is_current }}
@@ -96,9 +96,7 @@ with source_data as {{ inline }} (
 {#- A deleted key is one missing from the whole source, not from its new rows: its keys are read in full. #}
 source_keys as {{ inline }} (
     select {% for k in keys %}stw_source.{{ k }}{% if not loop.last %}, {% endif %}{% endfor %}
-    from (
-        {{ source_sql }}
-    ) as stw_source
+    from stw_source_rows as stw_source
 ),
 {%- endif %}
 
