@@ -146,8 +146,8 @@ def test_comments_come_back_with_the_relations(shop):
     assert "verified" in str(failed)
     assert comments() == before
     # Verification checks comments as it checks grants: a comment that differs is a mismatch.
-    deploy_id = re.search(r"deploy (\S+) failed", str(failed)).group(1)
     context = api_context(shop)
+    deploy_id = list_deploys(context)[0].record.deploy_id
     with opened(context.project.connection) as warehouse:
         store = RollbackStore(warehouse, context.policy.rollback_schema)
         entries = [entry for entry in store.entries(deploy_id) if entry.relation in (table, view)]
@@ -258,7 +258,7 @@ def test_an_outside_view_that_no_longer_fits_fails_the_deploy_and_is_restored(sh
     finally:
         model.write_text(original)
         shop.warehouse.execute(f"drop schema if exists {consumer} cascade")
-    deploy_id = re.search(r"deploy (\S+) failed", str(raised.value)).group(1)
+    deploy_id = list_deploys(api_context(shop))[0].record.deploy_id
     status = shop.warehouse.query(f"select status from {schema}.steward_invocations where deploy_id = %s",
                                   (deploy_id,))
     counts = shop.warehouse.query(
