@@ -28,9 +28,9 @@ from typing import Any
 
 import yaml
 
-from steward.project import Connection
-from steward.rollback import RollbackStore
+from steward.config.project import Connection
 from steward.warehouse import Relation, Warehouse, connect
+from steward.warehouse.rollback import RollbackStore
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHOP = REPO_ROOT / "examples" / "shop"

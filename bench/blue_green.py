@@ -48,7 +48,7 @@ from _common import (
 )
 from _common import adapters as chosen_adapters
 
-from steward.bluegreen import Before, Stage, Staged, measure_prod, publish
+from steward.deploy.blue_green import Before, Stage, Staged, measure_prod, publish
 
 TARGET_RATIO = 1.5
 TARGET_SECONDS = 5.0

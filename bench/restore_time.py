@@ -42,7 +42,7 @@ from _common import (
 )
 from _common import adapters as chosen_adapters
 
-from steward.rollback import RollbackEntry
+from steward.warehouse.rollback import RollbackEntry
 
 TARGET_RATIO = 1.5
 TARGET_SECONDS = 5.0

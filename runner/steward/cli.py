@@ -13,23 +13,24 @@ from typing import Any
 
 import click
 
-from steward import __version__, validation
-from steward.backfill import BATCH_SIZES, BackfillOptions, backfill, describe_plan
-from steward.backfill import to_json as backfill_json
-from steward.checks import run_checks
-from steward.context import Context, describe, open_context
+from steward import __version__
+from steward.changes.lint import lint
+from steward.config import validation
+from steward.config.context import Context, describe, open_context
+from steward.dbt.invocation import DbtInvoker
+from steward.dbt.progress import Progress
 from steward.deploy import DeployOptions, DeployResult, deploy
+from steward.deploy.backfill import BATCH_SIZES, BackfillOptions, backfill, describe_plan
+from steward.deploy.backfill import to_json as backfill_json
+from steward.deploy.checks import run_checks
+from steward.deploy.recovery import RollbackOutcome, list_deploys, prune, recover, rollback
 from steward.errors import BadInput, ElementaryMissing, LintFailed, StewardError, exit_code_for
-from steward.invocation import DbtInvoker
-from steward.lint import lint
-from steward.progress import Progress
-from steward.recovery import RollbackOutcome, list_deploys, prune, recover, rollback
 from steward.redact import redact_text
 from steward.reports import elementary
 from steward.reports.collect import collect, warehouse_if_reachable
 from steward.reports.formats import FILE_NAMES, RENDERERS, render
 from steward.reports.rundir import latest_run_dir
-from steward.rollback import RollbackEntry
+from steward.warehouse.rollback import RollbackEntry
 
 
 def _fail(error: StewardError, secrets: tuple[str, ...] = ()) -> None:

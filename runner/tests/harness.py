@@ -180,7 +180,7 @@ class DbtProject:
         from click.testing import CliRunner
 
         from steward.cli import main
-        from steward.invocation import release_duckdb_file
+        from steward.dbt.invocation import release_duckdb_file
 
         command = list(args)
         if not any(a in args for a in ("--help", "--version")):

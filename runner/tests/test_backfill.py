@@ -13,9 +13,9 @@ from collections import Counter
 import pytest
 from test_guarded_deploy import api_context, api_deploy
 
-from steward.backfill import BackfillOptions, LocalCheckpoints, backfill
+from steward.dbt.invocation import DbtInvoker, release_duckdb_file
+from steward.deploy.backfill import BackfillOptions, LocalCheckpoints, backfill
 from steward.errors import BadInput
-from steward.invocation import DbtInvoker, release_duckdb_file
 from steward.warehouse import Relation, opened
 
 WINDOW = ("--start", "2024-02-28", "--end", "2024-03-04", "--batch-size", "day")  # five batches

@@ -17,9 +17,9 @@ import yaml
 from harness import pg_settings
 from test_guarded_deploy import FAILING_TEST, READER, api_context, api_deploy
 
-from steward.bluegreen import STAGE_SUFFIX
+from steward.deploy.blue_green import STAGE_SUFFIX
+from steward.deploy.recovery import list_deploys, rollback
 from steward.errors import BadInput, DbtFailed, exit_code_for
-from steward.recovery import list_deploys, rollback
 from steward.warehouse import Relation, opened
 
 BLUE_GREEN_HISTORY = ["planned", "locked", "staging", "publishing", "succeeded"]

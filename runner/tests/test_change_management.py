@@ -7,8 +7,8 @@ import pytest
 from harness import git
 from test_guarded_deploy import api_context, api_deploy, as_git_repository
 
-from steward.changes import assess
-from steward.invocation import DbtInvoker, release_duckdb_file
+from steward.changes.classify import assess
+from steward.dbt.invocation import DbtInvoker, release_duckdb_file
 
 # Models added to the copy before its first deploy, each to be changed in one way.
 EXTRA_MODELS = {

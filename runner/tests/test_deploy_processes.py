@@ -148,8 +148,8 @@ def test_a_foreign_holder_is_named_not_waited_for(crash_shop):
         import psycopg2
         from harness import pg_settings
 
-        from steward.context import open_context
-        from steward.lock import DeployLock, LockHolder
+        from steward.config.context import open_context
+        from steward.warehouse.lock import DeployLock, LockHolder
 
         context = open_context(crash_shop.directory, crash_shop.directory, env={}, stdin_is_tty=False)
         key = DeployLock(context.project, LockHolder("x", "h", 0, "", ""), "unused").lock_key()

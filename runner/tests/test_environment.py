@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from harness import git
 
-from steward.environment import branch_matches, detect_ci, detect_git
+from steward.config.environment import branch_matches, detect_ci, detect_git
 from steward.redact import redact_mapping, redact_text
 
 

@@ -16,14 +16,14 @@ import pytest
 import yaml
 from harness import git, pg_settings
 
-from steward.context import open_context
+from steward.config.context import open_context
+from steward.config.project import Connection
+from steward.dbt.invocation import DbtInvoker
 from steward.deploy import DeployOptions, deploy
+from steward.deploy.recovery import list_deploys, prune, rollback
 from steward.errors import BadInput, DbtFailed, SafetyRefused, exit_code_for
-from steward.invocation import DbtInvoker
-from steward.project import Connection
-from steward.recovery import list_deploys, prune, rollback
-from steward.rollback import RollbackEntry, RollbackStore
 from steward.warehouse import Comments, Described, Privilege, Relation, opened
+from steward.warehouse.rollback import RollbackEntry, RollbackStore
 
 FAILING_TEST = "select order_id from {{ ref('fct_orders') }} where order_id is not null\n"
 

@@ -6,8 +6,8 @@ from datetime import timedelta
 
 import pytest
 
+from steward.config.policy import load_policy
 from steward.errors import BadInput
-from steward.policy import load_policy
 
 
 def test_defaults_without_a_policy_file(tmp_path):

@@ -22,9 +22,9 @@ import xmlschema
 from harness import REPO_ROOT, SENTINEL_PASSWORD, CliResult, DbtProject
 from PIL import Image
 
-from steward.context import open_context
-from steward.invocation import DbtInvoker
-from steward.progress import Progress
+from steward.config.context import open_context
+from steward.dbt.invocation import DbtInvoker
+from steward.dbt.progress import Progress
 from steward.reports.collect import collect
 from steward.reports.quality import from_table
 from steward.warehouse import opened

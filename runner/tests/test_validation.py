@@ -6,9 +6,9 @@ from datetime import timedelta
 
 import pytest
 
-from steward import validation
+from steward.config import validation
+from steward.dbt.plan import target_database
 from steward.errors import BadInput
-from steward.plan import target_database
 
 
 @pytest.mark.parametrize("value", ["orders", "_tmp", "Order_2"])

@@ -7,8 +7,8 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from steward.dbt.invocation import TEST_TYPES
 from steward.errors import BadInput
-from steward.invocation import TEST_TYPES
 from steward.reports.model import NodeRun
 from steward.reports.quality import dimension_of
 

@@ -6,8 +6,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from steward.config.project import Connection
 from steward.errors import StewardError
-from steward.project import Connection
 from steward.reports import quality
 from steward.reports.artifacts import MANIFEST, RUN_RESULTS, failed_hooks, load_json, node_runs
 from steward.reports.model import DeployRecordView, Report

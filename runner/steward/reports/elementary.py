@@ -9,8 +9,8 @@ from pathlib import Path
 
 import yaml
 
+from steward.config.project import Project
 from steward.errors import ElementaryMissing
-from steward.project import Project
 
 PACKAGE = "elementary-data/elementary"
 PACKAGES_YML_ADDITION = f"""packages:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from steward.invocation import BUILT_TYPES, FAILED_STATUSES, TEST_TYPES
+from steward.dbt.invocation import BUILT_TYPES, FAILED_STATUSES, TEST_TYPES
 
 # Tests with these statuses did not run: they count neither as passed nor as failed.
 NOT_RUN_STATUSES = frozenset({"skipped", "no-op"})

@@ -14,8 +14,8 @@ from typing import Any
 
 import yaml
 
+from steward.config.project import Project
 from steward.errors import BadInput
-from steward.project import Project
 from steward.redact import redact_text
 
 # Statuses dbt reports for nodes that did not go as planned.

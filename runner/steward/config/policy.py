@@ -9,7 +9,7 @@ from typing import Any
 
 import yaml
 
-from steward import validation
+from steward.config import validation
 from steward.errors import BadInput
 
 POLICY_FILE = "steward.yml"

@@ -38,21 +38,26 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from steward import state
+from steward.changes import state
+from steward.dbt.invocation import DbtInvoker, DbtOutcome, environment_overlay
+from steward.dbt.plan import AUDIT_TABLE, Plan
+from steward.deploy.flow import (
+    DeployOptions,
+    DeployResult,
+    DeploySession,
+    admit,
+    build_args,
+    conclude,
+    forget_row_counts,
+    run_context,
+    vars_args,
+)
+from steward.deploy.reporting import write_reports
 from steward.errors import BadInput, DbtFailed
-from steward.invocation import DbtOutcome, environment_overlay
-from steward.plan import AUDIT_TABLE, Plan
-from steward.reports.for_deploy import write_reports
-from steward.rollback import RollbackEntry, RollbackStore
 from steward.warehouse import Described, Relation, Warehouse, opened, rename_relations, warehouse_class
-
-if TYPE_CHECKING:
-    from steward.context import Context
-    from steward.deploy import DeployOptions, DeployResult, Ledger
-    from steward.invocation import DbtInvoker
-    from steward.journal import DeployRecord
+from steward.warehouse.rollback import RollbackEntry, RollbackStore
 
 STAGE_SUFFIX = "__steward_stage"
 # Nodes that keep state between builds, so their stage starts from prod's rows.
@@ -288,11 +293,10 @@ def _swap(warehouse: Warehouse, store: RollbackStore, deploy_id: str, staged: Se
 
 
 # -- the deploy -----------------------------------------------------------------------------------
-def deploy(context: Context, options: DeployOptions, invoker: DbtInvoker, ledger: Ledger, record: DeployRecord,
-           parsed: state.ParsedProject, result: DeployResult) -> DeployResult:
-    """Stage, audit, publish. Called by deploy.deploy under the deploy lock, after the plan and change gate."""
-    from steward.deploy import admit, build_args, conclude, forget_row_counts, run_context
-
+def deploy_blue_green(session: DeploySession) -> DeployResult:
+    """Stage, audit, publish: the flow has parsed, planned and gated the deploy, under the deploy lock."""
+    context, options, invoker, ledger = session.context, session.options, session.invoker, session.ledger
+    parsed, record, result = session.parsed, session.record, session.result
     project = context.project
     schema = context.policy.rollback_schema
     stage = Stage.for_adapter(project.connection.adapter_type, result.plan.relations)
@@ -354,7 +358,7 @@ def deploy(context: Context, options: DeployOptions, invoker: DbtInvoker, ledger
             interrupted = exc
             result.warnings.append(f"the refresh of steward's lineage and scorecard was interrupted ({exc!r})")
         with opened(project.connection) as warehouse:
-            conclude(context, ledger, warehouse, options, parsed, result)
+            conclude(session, warehouse)
         if interrupted is not None:
             raise interrupted
         return result
@@ -376,8 +380,6 @@ def refresh_observability(invoker: DbtInvoker, parsed: state.ParsedProject, sele
     scorecard's window."""
     if not selectors:
         return
-    from steward.deploy import vars_args
-
     try:
         with environment_overlay({"STEWARD_RECORD_RUNS": "false"}):
             # --no-write-json: the deploy's report reads the stage build's run_results.json, which this run

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from steward.config.project import Project
+from steward.dbt.invocation import DbtInvoker
 from steward.errors import BadInput
-from steward.invocation import DbtInvoker
-from steward.project import Project
 
 MANIFEST = "manifest.json"
 

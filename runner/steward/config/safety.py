@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from steward.context import Context
-from steward.environment import branch_matches
+from steward.config.context import Context
+from steward.config.environment import branch_matches
 from steward.errors import SafetyRefused
 
 

@@ -1,8 +1,5 @@
-"""The runner's own connection to the warehouse, for locks, journal, rollback points and checksums.
-
-dbt builds through its own connections; this one is opened around each phase and closed before
-dbt runs, because DuckDB allows a single writer per database file.
-"""
+"""The runner's own connection to the warehouse: relations, grants and comments, and the SQL every adapter
+shares. The statements that differ per adapter live in its subclass (duckdb_warehouse, postgres_warehouse)."""
 
 from __future__ import annotations
 
@@ -12,9 +9,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from steward.errors import BadInput, DeployLocked
-from steward.project import Connection
-from steward.redact import redact_text
+from steward.errors import BadInput
 
 # Relations measured per statement: enough to pay one round trip for many, short enough to stay readable in logs.
 FINGERPRINTS_PER_STATEMENT = 50
@@ -130,7 +125,7 @@ class Warehouse:
             f"and table_name in ({', '.join([self.param] * len(names))})",
             [*schemas, *names],
         )
-        found = {Relation(str(schema), str(name)): _kind(table_type) for schema, name, table_type in rows}
+        found = {Relation(str(schema), str(name)): kind_of(table_type) for schema, name, table_type in rows}
         return {relation: found.get(relation) for relation in relations}
 
     def ensure_schema(self, schema: str) -> None:
@@ -237,7 +232,7 @@ class Warehouse:
             f"where table_schema = {self.param} and right(table_name, {len(suffix)}) = {self.param} order by 1",
             (schema, suffix),
         )
-        found = [(Relation(schema, str(name)), _kind(table_type)) for name, table_type in rows]
+        found = [(Relation(schema, str(name)), kind_of(table_type)) for name, table_type in rows]
         return sorted(found, key=lambda item: item[1] != "view")
 
     def drop_schema(self, schema: str) -> None:
@@ -276,194 +271,7 @@ class Warehouse:
         raise NotImplementedError
 
 
-class DuckDBWarehouse(Warehouse):
-    adapter_type = "duckdb"
-    param = "?"
-
-    def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        result = self.raw.execute(sql, list(params)) if params else self.raw.execute(sql)
-        return result.fetchall() if result.description else []
-
-    def view_definition(self, relation: Relation) -> str:
-        sql = self.scalar(
-            "select sql from duckdb_views() where schema_name = ? and view_name = ? and not internal",
-            (relation.schema, relation.name),
-        )
-        # duckdb_views() returns the whole CREATE VIEW statement; keep what follows the first AS.
-        match = re.match(r"(?is)^\s*create\s+(?:or\s+replace\s+)?view\s+.+?\s+as\s+(.*?);?\s*$", sql or "")
-        if not match:
-            raise BadInput(f"rollback: cannot read the definition of view {relation}")
-        return match.group(1)
-
-    def comments(self, relations: Sequence[Relation]) -> dict[Relation, Comments]:
-        schemas = sorted({r.schema for r in relations})
-        if not schemas:
-            return {}
-        within = (f"database_name = current_database() and schema_name in ({', '.join(['?'] * len(schemas))}) "
-                  "and not internal and comment is not null")
-        return _comments_from_rows(relations, self.query(
-            f"select schema_name, table_name, null, comment, -1 from duckdb_tables() where {within} "
-            f"union all select schema_name, view_name, null, comment, -1 from duckdb_views() where {within} "
-            f"union all select schema_name, table_name, column_name, comment, column_index from duckdb_columns() "
-            f"where {within} order by 1, 2, 5", schemas * 3))
-
-    def move_table(self, source: Relation, destination: Relation) -> None:
-        if source.schema != destination.schema:
-            raise BadInput("DuckDB cannot move a table between schemas")
-        self.execute(f"alter table {self.qualified(source)} rename to {self.quote(destination.name)}")
-
-    def row_checksum_sql(self, alias: str) -> str:
-        return f"coalesce(sum(('0x' || substr(md5(cast({alias} as varchar)), 1, 12))::ubigint), 0)"
-
-    def columns(self, relation: Relation) -> list[tuple[str, str]]:
-        if self.relation_kind(relation) is None:
-            return []
-        return [(str(row[0]), str(row[1]).lower()) for row in self.query(f"describe {self.qualified(relation)}")]
-
-    def query_columns(self, select_sql: str) -> list[tuple[str, str]]:
-        # DESCRIBE of a query plans it and reports its result types without reading a row.
-        return [(str(row[0]), str(row[1]).lower()) for row in self.query(f"describe {select_sql}")]
-
-
-class PostgresWarehouse(Warehouse):
-    adapter_type = "postgres"
-
-    def view_definition(self, relation: Relation) -> str:
-        return self.scalar(
-            "select pg_get_viewdef(c.oid, true) from pg_class c join pg_namespace n on n.oid = c.relnamespace "
-            "where n.nspname = %s and c.relname = %s",
-            (relation.schema, relation.name),
-        )
-
-    def dependent_views(self, relations: Sequence[Relation]) -> list[Relation]:
-        if not relations:
-            return []
-        touched = {(r.schema, r.name) for r in relations}
-        rows = self.query(
-            """
-            with recursive deps(oid, depth) as (
-                select distinct v.oid, 1
-                from pg_depend d
-                join pg_rewrite w on w.oid = d.objid
-                join pg_class v on v.oid = w.ev_class
-                join pg_class t on t.oid = d.refobjid
-                join pg_namespace tn on tn.oid = t.relnamespace
-                where (tn.nspname || '.' || t.relname) = any(%s) and v.oid <> t.oid
-                union
-                select v.oid, deps.depth + 1
-                from deps
-                join pg_depend d on d.refobjid = deps.oid
-                join pg_rewrite w on w.oid = d.objid
-                join pg_class v on v.oid = w.ev_class
-                where v.oid <> deps.oid
-            )
-            select n.nspname, c.relname, max(deps.depth)
-            from deps join pg_class c on c.oid = deps.oid join pg_namespace n on n.oid = c.relnamespace
-            where c.relkind = 'v'
-            group by n.nspname, c.relname
-            order by 3, 1, 2
-            """,
-            ([f"{schema}.{name}" for schema, name in touched],),
-        )
-        return [Relation(schema, name) for schema, name, _ in rows if (schema, name) not in touched]
-
-    def copy_table(self, source: Relation, copy: Relation) -> None:
-        # LIKE ... INCLUDING ALL keeps column defaults, constraints and indexes, which CTAS drops.
-        self.execute(f"create table {self.qualified(copy)} (like {self.qualified(source)} including all)")
-        self.execute(f"insert into {self.qualified(copy)} select * from {self.qualified(source)}")
-
-    def lock_for_swap(self, relations: Sequence[Relation]) -> None:
-        # All at once, in one statement: a reader then waits for the whole swap, never for half of it.
-        if relations:
-            self.execute("set local lock_timeout = '10s'")
-            self.execute(f"lock table {', '.join(self.qualified(r) for r in relations)} in access exclusive mode")
-
-    def move_table(self, source: Relation, destination: Relation) -> None:
-        current = source
-        if source.schema != destination.schema:
-            self.execute(f"alter table {self.qualified(source)} set schema {self.quote(destination.schema)}")
-            current = Relation(destination.schema, source.name)
-        if current.name != destination.name:
-            self.execute(f"alter table {self.qualified(current)} rename to {self.quote(destination.name)}")
-
-    @classmethod
-    def can_move_across_schemas(cls) -> bool:
-        return True
-
-    def row_checksum_sql(self, alias: str) -> str:
-        return f"coalesce(sum(('x' || substr(md5({alias}::text), 1, 12))::bit(48)::bigint), 0)"
-
-    # Relations named as two arrays, so the catalog's (relname, relnamespace) index finds them.
-    _NAMED = "(n.nspname, c.relname) in (select * from unnest(%s::text[], %s::text[]))"
-
-    @staticmethod
-    def _named(relations: Sequence[Relation]) -> tuple[list[str], list[str]]:
-        distinct = sorted(set(relations), key=str)
-        return [r.schema for r in distinct], [r.name for r in distinct]
-
-    def privileges(self, relations: Sequence[Relation]) -> dict[Relation, frozenset[Privilege]]:
-        if not relations:
-            return {}
-        found: dict[Relation, set[Privilege]] = {relation: set() for relation in relations}
-        rows = self.query(
-            "select n.nspname, c.relname, coalesce(r.rolname, 'public'), a.privilege_type, a.is_grantable "
-            "from pg_class c join pg_namespace n on n.oid = c.relnamespace "
-            "cross join lateral aclexplode(c.relacl) as a left join pg_roles r on r.oid = a.grantee "
-            f"where {self._NAMED} and a.grantee <> c.relowner",
-            self._named(relations),
-        )
-        for schema, name, grantee, privilege, grantable in rows:
-            found[Relation(str(schema), str(name))].add(Privilege(str(grantee), str(privilege), bool(grantable)))
-        return {relation: frozenset(privileges) for relation, privileges in found.items()}
-
-    def applicable(self, privileges: Mapping[Relation, frozenset[Privilege]]) -> dict[Relation, frozenset[Privilege]]:
-        if not privileges:
-            return {}
-        roles = sorted({p.grantee for granted in privileges.values() for p in granted} - {"public"})
-        existing = {"public", *(str(row[0]) for row in self.query(
-            "select rolname from pg_roles where rolname = any(%s)", (roles,)))}
-        owners = {Relation(str(schema), str(name)): str(owner) for schema, name, owner in self.query(
-            "select n.nspname, c.relname, pg_get_userbyid(c.relowner) "
-            f"from pg_class c join pg_namespace n on n.oid = c.relnamespace where {self._NAMED}",
-            self._named(list(privileges)))}
-        return {relation: frozenset(p for p in granted if p.grantee in existing and p.grantee != owners.get(relation))
-                for relation, granted in privileges.items()}
-
-    def comments(self, relations: Sequence[Relation]) -> dict[Relation, Comments]:
-        if not relations:
-            return {}
-        return _comments_from_rows(relations, self.query(
-            "select n.nspname, c.relname, a.attname, d.description "
-            "from pg_class c join pg_namespace n on n.oid = c.relnamespace "
-            "join pg_description d on d.objoid = c.oid and d.classoid = 'pg_class'::regclass "
-            "left join pg_attribute a on a.attrelid = c.oid and a.attnum = d.objsubid and d.objsubid > 0 "
-            f"where {self._NAMED} and (d.objsubid = 0 or a.attname is not null) "
-            "order by 1, 2, a.attnum nulls first",
-            self._named(relations)))
-
-    def literal(self, text: str | None) -> str:
-        # An escape string: its meaning does not hang on standard_conforming_strings.
-        return "null" if text is None else "E'" + text.replace("\\", "\\\\").replace("'", "''") + "'"
-
-    _COLUMNS_OF = ("select attname, format_type(atttypid, atttypmod) from pg_attribute "
-                   "where attrelid = %s::regclass and attnum > 0 and not attisdropped order by attnum")
-
-    def columns(self, relation: Relation) -> list[tuple[str, str]]:
-        if self.relation_kind(relation) is None:
-            return []
-        return [(str(n), str(t)) for n, t in self.query(self._COLUMNS_OF, (self.qualified(relation),))]
-
-    def query_columns(self, select_sql: str) -> list[tuple[str, str]]:
-        # A temporary view in a transaction that is rolled back: typed exactly like a table, and nothing stays.
-        self.begin()
-        try:
-            self.execute(f"create temporary view stw_column_probe as {select_sql}")
-            return [(str(n), str(t)) for n, t in self.query(self._COLUMNS_OF, ("stw_column_probe",))]
-        finally:
-            self.rollback()
-
-
-def _comments_from_rows(relations: Sequence[Relation], rows: Sequence[tuple[Any, ...]]) -> dict[Relation, Comments]:
+def comments_from_rows(relations: Sequence[Relation], rows: Sequence[tuple[Any, ...]]) -> dict[Relation, Comments]:
     """Comments from rows of (schema, relation, column or NULL for the relation itself, comment, ...), columns
     in order."""
     wanted = set(relations)
@@ -491,7 +299,7 @@ def _privilege_type(privilege: Privilege) -> str:
     return privilege.privilege
 
 
-def _kind(table_type: Any) -> str:
+def kind_of(table_type: Any) -> str:
     """'view' or 'table' from information_schema.tables.table_type (VIEW, BASE TABLE, LOCAL TEMPORARY...)."""
     return "view" if "VIEW" in str(table_type).upper() else "table"
 
@@ -513,74 +321,3 @@ def rename_relations(sql: str, renames: Mapping[Relation, Relation]) -> str:
 def _replace_identifier(sql: str, old: str, new: str) -> str:
     sql = sql.replace(Warehouse.quote(old), Warehouse.quote(new))
     return re.sub(rf"(?<![\w\"]){re.escape(old)}(?![\w\"])", new.replace("\\", "\\\\"), sql)
-
-
-def warehouse_class(adapter_type: str) -> type[Warehouse]:
-    """The Warehouse subclass of an adapter, for what is known before connecting (can it move across schemas)."""
-    classes: dict[str, type[Warehouse]] = {"duckdb": DuckDBWarehouse, "postgres": PostgresWarehouse}
-    if adapter_type not in classes:
-        raise BadInput(f"adapter: steward's runner supports duckdb and postgres, not {adapter_type!r}")
-    return classes[adapter_type]
-
-
-@contextmanager
-def opened(connection: Connection) -> Iterator[Warehouse]:
-    warehouse = connect(connection)
-    try:
-        yield warehouse
-    finally:
-        warehouse.close()
-
-
-def connect(connection: Connection) -> Warehouse:
-    settings = connection.settings
-    if connection.adapter_type == "duckdb":
-        import duckdb
-
-        path = str(settings.get("path") or ":memory:")
-        try:
-            return DuckDBWarehouse(duckdb.connect(path))
-        except duckdb.IOException as exc:
-            raise DeployLocked(_duckdb_lock_message(path, str(exc))) from exc
-    if connection.adapter_type == "postgres":
-        import psycopg2
-
-        # The profile's TLS settings hold for steward's connection as for dbt's: without them libpq would
-        # settle for whatever the server offers.
-        tls = {key: str(settings[key]) for key in POSTGRES_TLS_SETTINGS if settings.get(key)}
-        try:
-            raw = psycopg2.connect(
-                host=settings.get("host"), port=settings.get("port"), user=settings.get("user"),
-                password=settings.get("password") or None, dbname=settings.get("database"),
-                connect_timeout=int(settings.get("connect_timeout") or 10), application_name="steward",
-                # A killed deploy's orphaned session may still hold locks: fail with a message, never hang.
-                options="-c lock_timeout=60s", **tls,
-            )
-        except psycopg2.OperationalError as exc:
-            first = str(exc).strip().splitlines()[0] if str(exc).strip() else "connection failed"
-            raise BadInput(f"connection: cannot reach PostgreSQL: {redact_text(first, connection.secrets)}") from exc
-        raw.autocommit = True
-        warehouse = PostgresWarehouse(raw)
-        if settings.get("role"):
-            # dbt works as the profile's role; what steward creates, moves back or recreates must be owned by
-            # it too, or dbt's next build could not replace it.
-            try:
-                warehouse.execute(f"set role {Warehouse.quote(str(settings['role']))}")
-            except psycopg2.Error as exc:
-                warehouse.close()
-                raise BadInput(f"connection: cannot set role {settings['role']!r}: "
-                               f"{' '.join(str(exc).split())}") from exc
-        return warehouse
-    raise BadInput(f"adapter: steward's runner supports duckdb and postgres, not {connection.adapter_type!r}")
-
-
-POSTGRES_TLS_SETTINGS = ("sslmode", "sslcert", "sslkey", "sslrootcert")
-
-
-def _duckdb_lock_message(path: str, error: str) -> str:
-    holder = re.search(r"Conflicting lock is held in (?P<program>\S+)(?: \(PID (?P<pid>\d+)\))?", error)
-    if holder:
-        pid = holder.group("pid") or "unknown"
-        program = holder.group("program")
-        return f"DuckDB file {path} is held by another process (PID {pid}, {program}); retry when it exits"
-    return f"DuckDB file {path} could not be opened: {' '.join(error.split())}"

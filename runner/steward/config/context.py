@@ -10,10 +10,11 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-from steward import __version__, validation
-from steward.environment import RunEnvironment, detect_environment
-from steward.policy import Policy, load_policy
-from steward.project import Project, load_project
+from steward import __version__
+from steward.config import validation
+from steward.config.environment import RunEnvironment, detect_environment
+from steward.config.policy import Policy, load_policy
+from steward.config.project import Project, load_project
 from steward.redact import redact_mapping
 
 

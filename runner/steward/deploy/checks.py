@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from steward.changes import ChangeReport, change_check
-from steward.context import Context
-from steward.deploy import DeployOptions, Ledger, selection_args, validate_options
+from steward.changes.classify import ChangeReport, change_check
+from steward.changes.lint import changed_since_git_base, lint
+from steward.config.context import Context
+from steward.config.safety import Check, branch_checks
+from steward.dbt.invocation import DbtInvoker
+from steward.dbt.plan import make_plan
+from steward.deploy.flow import selection_args, validate_options
+from steward.deploy.ledger import Ledger
+from steward.deploy.recovery import maintenance_lock
+from steward.deploy.result import DeployOptions
 from steward.errors import BadInput, DeployLocked, StewardError
-from steward.invocation import DbtInvoker
-from steward.lint import changed_since_git_base, lint
-from steward.plan import make_plan
-from steward.recovery import maintenance_lock
-from steward.safety import Check, branch_checks
 from steward.warehouse import opened
 
 

@@ -1,21 +1,19 @@
-"""A deploy's reports: its record and rollback data as the report sees them, every format written beside them."""
+"""What a deploy writes as its report: its record and rollback data as the reports see them, then every format
+beside them. The reports package knows nothing of deploys; this module hands it a `DeployRecordView`."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
 
+from steward.config.context import Context
+from steward.deploy.result import DeployResult
 from steward.redact import redact_text
 from steward.reports.collect import collect
 from steward.reports.formats import write_all
 from steward.reports.model import DeployRecordView, RelationRecord
 from steward.reports.rundir import deploys_root, write_artifacts, write_deploy_data
 from steward.warehouse import Warehouse
-
-if TYPE_CHECKING:
-    from steward.context import Context
-    from steward.deploy import DeployResult
 
 
 def report_dir(context: Context, deploy_id: str) -> Path:

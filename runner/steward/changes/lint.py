@@ -18,9 +18,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from steward.context import Context
+from steward.config.context import Context
+from steward.dbt.invocation import release_duckdb_file
 from steward.errors import BadInput
-from steward.invocation import release_duckdb_file
 from steward.redact import redact_text
 
 DEFAULT_PATHS = ("models", "tests", "snapshots", "macros", "analyses")

@@ -23,16 +23,18 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-from steward import validation
-from steward.context import Context
-from steward.deploy import Ledger, new_deploy_id, recovery_command
+from steward.config import validation
+from steward.config.context import Context
+from steward.dbt.invocation import TEST_TYPES, DbtInvoker, DbtOutcome
+from steward.dbt.plan import require_target_database
+from steward.deploy.flow import new_deploy_id
+from steward.deploy.ledger import Ledger
+from steward.deploy.restore import recovery_command
 from steward.errors import BadInput, DbtFailed, RecoveryRequired
-from steward.invocation import TEST_TYPES, DbtInvoker, DbtOutcome
-from steward.journal import DeployRecord
-from steward.lock import DeployLock, LockHolder
-from steward.plan import require_target_database
-from steward.rollback import RollbackStore
 from steward.warehouse import Relation, Warehouse, opened
+from steward.warehouse.journal import DeployRecord
+from steward.warehouse.lock import DeployLock, LockHolder
+from steward.warehouse.rollback import RollbackStore
 
 BATCH_SIZES = ("hour", "day", "week", "month")
 _FORMATS = ("%Y-%m-%d", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S")

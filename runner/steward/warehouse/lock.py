@@ -15,8 +15,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from types import TracebackType
 
+from steward.config.project import Project
 from steward.errors import DeployLocked
-from steward.project import Project
 from steward.warehouse import Warehouse
 
 
@@ -57,7 +57,7 @@ class DeployLock:
     def lock_file(self) -> Path:
         path = str(self.project.connection.settings.get("path") or "")
         if path and path != ":memory:":
-            return Path(path + ".steward.lock")
+            return Path(path + ".steward.warehouse.lock")
         return self.project.target_path / f"steward-{self.project.target_name}.lock"
 
     def _acquire_file(self) -> None:

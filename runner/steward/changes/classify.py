@@ -15,11 +15,11 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from steward.context import Context
+from steward.changes.state import ParsedProject, kept_manifest, state_dir, working_manifest
+from steward.config.context import Context
+from steward.config.safety import Check
+from steward.dbt.invocation import BUILT_TYPES, DbtInvoker
 from steward.errors import BadInput, SafetyRefused
-from steward.invocation import BUILT_TYPES, DbtInvoker
-from steward.safety import Check
-from steward.state import ParsedProject, kept_manifest, state_dir, working_manifest
 from steward.warehouse import Relation, Warehouse, opened
 
 # Config keys that describe a node without changing what it builds.

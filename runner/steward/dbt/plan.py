@@ -8,8 +8,8 @@ from graphlib import CycleError, TopologicalSorter
 from pathlib import Path
 from typing import Any
 
+from steward.dbt.invocation import BUILT_TYPES, TEST_TYPES, DbtInvoker
 from steward.errors import BadInput
-from steward.invocation import BUILT_TYPES, TEST_TYPES, DbtInvoker
 from steward.warehouse import Relation
 
 # steward's audit tables are append-only, and a rollback must not erase the record of the

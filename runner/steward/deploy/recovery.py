@@ -7,13 +7,14 @@ import socket
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from steward.context import Context
-from steward.deploy import Ledger, prune_points, restore_deploy
+from steward.config.context import Context
+from steward.deploy.ledger import Ledger, prune_points
+from steward.deploy.restore import restore_deploy
 from steward.errors import BadInput, RecoveryRequired, SafetyRefused
-from steward.journal import DeployRecord
-from steward.lock import DeployLock, LockHolder
-from steward.rollback import Mismatch, RollbackEntry, RollbackStore
 from steward.warehouse import opened
+from steward.warehouse.journal import DeployRecord
+from steward.warehouse.lock import DeployLock, LockHolder
+from steward.warehouse.rollback import Mismatch, RollbackEntry, RollbackStore
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,2 @@
+"""Change management: the target's kept state, what changed since it and whether it breaks consumers, and lint
+of what changed."""

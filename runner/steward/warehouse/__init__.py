@@ -1,0 +1,8 @@
+"""The runner's own side of the warehouse: its connection and the SQL that differs per adapter, and what it
+keeps there (the deploy lock, the journal, rollback points)."""
+
+from steward.warehouse.base import Comments, Described, Privilege, Relation, Warehouse, rename_relations
+from steward.warehouse.connect import connect, opened, warehouse_class
+
+__all__ = ["Comments", "Described", "Privilege", "Relation", "Warehouse", "connect", "opened", "rename_relations",
+           "warehouse_class"]

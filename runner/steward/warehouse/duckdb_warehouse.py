@@ -1,0 +1,59 @@
+"""DuckDB: views read from duckdb_views(), comments from its catalog functions, tables renamed within a schema."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from steward.errors import BadInput
+from steward.warehouse.base import Comments, Relation, Warehouse, comments_from_rows
+
+
+class DuckDBWarehouse(Warehouse):
+    adapter_type = "duckdb"
+    param = "?"
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        result = self.raw.execute(sql, list(params)) if params else self.raw.execute(sql)
+        return result.fetchall() if result.description else []
+
+    def view_definition(self, relation: Relation) -> str:
+        sql = self.scalar(
+            "select sql from duckdb_views() where schema_name = ? and view_name = ? and not internal",
+            (relation.schema, relation.name),
+        )
+        # duckdb_views() returns the whole CREATE VIEW statement; keep what follows the first AS.
+        match = re.match(r"(?is)^\s*create\s+(?:or\s+replace\s+)?view\s+.+?\s+as\s+(.*?);?\s*$", sql or "")
+        if not match:
+            raise BadInput(f"rollback: cannot read the definition of view {relation}")
+        return match.group(1)
+
+    def comments(self, relations: Sequence[Relation]) -> dict[Relation, Comments]:
+        schemas = sorted({r.schema for r in relations})
+        if not schemas:
+            return {}
+        within = (f"database_name = current_database() and schema_name in ({', '.join(['?'] * len(schemas))}) "
+                  "and not internal and comment is not null")
+        return comments_from_rows(relations, self.query(
+            f"select schema_name, table_name, null, comment, -1 from duckdb_tables() where {within} "
+            f"union all select schema_name, view_name, null, comment, -1 from duckdb_views() where {within} "
+            f"union all select schema_name, table_name, column_name, comment, column_index from duckdb_columns() "
+            f"where {within} order by 1, 2, 5", schemas * 3))
+
+    def move_table(self, source: Relation, destination: Relation) -> None:
+        if source.schema != destination.schema:
+            raise BadInput("DuckDB cannot move a table between schemas")
+        self.execute(f"alter table {self.qualified(source)} rename to {self.quote(destination.name)}")
+
+    def row_checksum_sql(self, alias: str) -> str:
+        return f"coalesce(sum(('0x' || substr(md5(cast({alias} as varchar)), 1, 12))::ubigint), 0)"
+
+    def columns(self, relation: Relation) -> list[tuple[str, str]]:
+        if self.relation_kind(relation) is None:
+            return []
+        return [(str(row[0]), str(row[1]).lower()) for row in self.query(f"describe {self.qualified(relation)}")]
+
+    def query_columns(self, select_sql: str) -> list[tuple[str, str]]:
+        # DESCRIBE of a query plans it and reports its result types without reading a row.
+        return [(str(row[0]), str(row[1]).lower()) for row in self.query(f"describe {select_sql}")]
