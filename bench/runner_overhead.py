@@ -1,166 +1,242 @@
-"""What a guarded deploy costs over a plain build: `steward deploy` vs `dbt build` on examples/shop.
+"""What a guarded deploy costs over a plain build, and whether that cost grows with the project.
 
-Per adapter: copy examples/shop to a temp dir with its own profile (DuckDB file in the copy, or a
-unique PostgreSQL schema), `dbt deps`, one warm-up `dbt build`, then N rounds of `dbt build` followed
-by `steward deploy` on the same selection (the whole project), each a subprocess timed by wall clock
-(and by its CPU time, a check that holds up better when other work shares the machine).
+Per adapter and project size (generated projects of N models: one seed, then layers of models that each
+select from earlier ones, three tables to two views, a not_null test on every fourth model), each in a temp
+dir with its own profile and rollback schema: `dbt deps`, one warm-up of each command, then R rounds of
 
-The rollback point is measured twice: from each deploy's journal (the locked -> snapshotted interval,
-whole seconds only), and precisely by timing RollbackStore.create through the Python API on the same
-relations, in the same rollback schema, after the rounds.
+  * `dbt build`                              (plain: what a project without steward's runner runs)
+  * `dbt build` with STEWARD_RECORD_RUNS=true (the same warehouse work as the deploy's build: run recording on)
+  * `steward deploy`                          (dev target: lock, rollback point, recorded build, reports)
 
-    .venv/bin/python bench/runner_overhead.py [--adapter duckdb|postgres|both] [--rounds 3] [--recorded-baseline]
+each a subprocess timed by wall clock and by CPU time, in a rotating order. The targets (issue #16):
 
-A deploy switches the package's run recording on (audit tables, their hook); a plain `dbt build` does
-not. --recorded-baseline runs the `dbt build` with recording on too (STEWARD_RECORD_RUNS=true), so
-both do the same warehouse work and the ratio is the runner's own overhead; the recording's cost
-has its own benchmark (bench/record_run.py).
+  * steward / recorded build  <= 1.10x at every size: the runner's own overhead;
+  * steward / plain build     <= 1.05x at the largest size, and the extra seconds over the plain build at
+    the largest size at most 1.5x the extra seconds at the smallest: a fixed cost, not one that grows.
+
+`--profile` runs one more deploy of the largest project in-process under cProfile and prints where the
+runner's time goes (parse, plan, rollback point, build, reports, ...).
+
+    .venv/bin/python bench/runner_overhead.py [--adapter duckdb|postgres|both] [--models 20 200] [--rounds 3]
+        [--profile]
 """
 
 from __future__ import annotations
 
-import json
+import cProfile
+import os
+import pstats
 import time
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import yaml
 from _common import (
     BIN,
-    Relation,
-    RollbackStore,
-    deploy_id,
+    REPO_ROOT,
     footer,
     header,
     median,
     parser,
-    project_args,
+    pg_settings,
     ratio,
     run,
     run_measured,
     sandbox,
-    shop_project,
     spread,
     table,
-    timed,
-    warehouse,
 )
 from _common import adapters as chosen_adapters
 
-TARGET_RATIO = 1.10
+RECORDED_TARGET = 1.10
+PLAIN_TARGET = 1.05
+GROWTH_TARGET = 1.5
+COMMANDS = ("plain", "recorded", "steward")
+SEED_ROWS = 200
+# Phases of a deploy, as cProfile names the functions that run them: (label, file suffix, function name).
+PHASES = (
+    ("dbt parse", "dbt/invocation.py", "parse"),
+    ("plan (dbt ls)", "dbt/plan.py", "make_plan"),
+    ("change gate", "changes/classify.py", "gate"),
+    ("rollback point", "warehouse/rollback.py", "create"),
+    ("dbt build", "dbt/invocation.py", "invoke"),
+    ("journal writes", "deploy/ledger.py", "write"),
+    ("keep state", "changes/state.py", "keep"),
+    ("prune expired points", "deploy/flow.py", "prune_expired"),
+    ("reports", "deploy/reporting.py", "write_reports"),
+    ("deploy, in all", "deploy/__init__.py", "deploy"),
+)
 
 
-def journal_record(journal: Path, known: set[Path]) -> dict[str, Any]:
-    """The final record of the one deploy whose journal file appeared since `known` was listed."""
-    new = sorted(set(journal.glob("*.jsonl")) - known)
-    if len(new) != 1:
-        raise RuntimeError(f"expected one new journal file in {journal}, found {len(new)}")
-    lines = [line for line in new[0].read_text().splitlines() if line.strip()]
-    return json.loads(lines[-1])
+# -- the generated project -----------------------------------------------------------------------------
+def generate_project(directory: Path, adapter: str, prefix: str, models: int) -> Path:
+    """A dbt project of one seed and `models` models in layers of ten; returns its directory."""
+    project = directory / f"gen{models}"
+    (project / "models").mkdir(parents=True)
+    (project / "seeds").mkdir()
+    (project / "dbt_project.yml").write_text(yaml.safe_dump({
+        "name": "overhead", "version": "1.0.0", "config-version": 2, "profile": "overhead",
+        "seeds": {"overhead": {"+column_types": {"id": "bigint", "amount": "numeric(12,2)"}}}}))
+    (project / "packages.yml").write_text(yaml.safe_dump({"packages": [{"local": str(REPO_ROOT)}]}))
+    rows = "\n".join(f"{i},{(i * 7919) % 10000 / 100:.2f},group_{i % 7}" for i in range(1, SEED_ROWS + 1))
+    (project / "seeds" / "raw_items.csv").write_text(f"id,amount,label\n{rows}\n")
+    tests: list[dict[str, Any]] = []
+    for number in range(models):
+        name = f"m{number:03d}"
+        layer = number // 10
+        if layer == 0:
+            parents = ["raw_items"]
+        else:
+            first = (layer - 1) * 10
+            parents = [f"m{first + number % 10:03d}", f"m{first + (number + 3) % 10:03d}"]
+        materialized = "view" if number % 5 in (1, 3) else "table"
+        selects = " union all ".join(
+            f"select id, amount + {number} as amount, label from {{{{ ref('{parent}') }}}}" for parent in parents)
+        (project / "models" / f"{name}.sql").write_text(
+            f"{{{{ config(materialized='{materialized}') }}}}\nselect id, sum(amount) as amount, min(label) as label\n"
+            f"from ({selects}) as parents\ngroup by id\n")
+        if number % 4 == 0:
+            tests.append({"name": name, "columns": [{"name": "id", "data_tests": ["not_null"]}]})
+    (project / "models" / "schema.yml").write_text(yaml.safe_dump({"version": 2, "models": tests}))
+    schema = f"{prefix}_gen{models}"
+    if adapter == "duckdb":
+        output: dict[str, Any] = {"type": "duckdb", "path": str(project / "gen.duckdb"), "schema": "main"}
+    else:
+        settings = pg_settings(schema)
+        output = {"type": "postgres", "host": settings["host"], "port": settings["port"], "user": settings["user"],
+                  "password": settings["password"], "dbname": settings["database"], "schema": schema}
+    output["threads"] = 1
+    (project / "profiles.yml").write_text(yaml.safe_dump(
+        {"overhead": {"target": "bench", "outputs": {"bench": output}}}))
+    (project / "steward.yml").write_text(yaml.safe_dump({"version": 1, "rollback": {"schema": f"{schema}_rollback"}}))
+    return project
 
 
-def phase_seconds(record: dict[str, Any], start: str, end: str) -> float:
-    stamps = {state: datetime.fromisoformat(at) for state, at in record["history"]}
-    return (stamps[end] - stamps[start]).total_seconds()
+def project_args(project: Path) -> list[str]:
+    return ["--project-dir", str(project), "--profiles-dir", str(project), "--target", "bench"]
 
 
-def measure(adapter: str, rounds: int, threads: int, recorded_baseline: bool) -> dict[str, Any]:
-    with sandbox(f"overhead_{adapter}") as (prefix, directory):
-        project = shop_project(directory, adapter, prefix, threads)
-        args = project_args(project)
-        dbt, steward = str(BIN / "dbt"), str(BIN / "steward")
-        baseline_env = {"STEWARD_RECORD_RUNS": "true"} if recorded_baseline else {}
-        run([dbt, "deps", *args], project)
-        warmup = run([dbt, "build", *args], project, baseline_env)
-        print(f"[{adapter}] warm-up dbt build: {warmup:.2f} s", flush=True)
+def command_of(name: str, project: Path) -> tuple[list[str], dict[str, str]]:
+    args = project_args(project)
+    if name == "steward":
+        return [str(BIN / "steward"), "deploy", *args], {}
+    return [str(BIN / "dbt"), "build", *args], {"STEWARD_RECORD_RUNS": "true" if name == "recorded" else "false"}
 
-        journal = project / "target" / "steward" / "journal"
-        wall: dict[str, list[float]] = {"dbt": [], "steward": []}
-        cpu: dict[str, list[float]] = {"dbt": [], "steward": []}
-        journal_snapshots: list[float] = []
-        record: dict[str, Any] = {}
-        for n in range(1, rounds + 1):
-            for name, command in (("dbt", [dbt, "build", *args]), ("steward", [steward, "deploy", *args])):
-                known = set(journal.glob("*.jsonl"))  # after the loop: the journal files before the deploy
-                seconds, cpu_seconds = run_measured(command, project, baseline_env if name == "dbt" else None)
-                wall[name].append(seconds)
-                cpu[name].append(cpu_seconds)
-            record = journal_record(journal, known)
-            if record["state"] != "succeeded":
-                raise RuntimeError(f"steward deploy ended in state {record['state']}: {record.get('detail')}")
-            journal_snapshots.append(phase_seconds(record, "locked", "snapshotted"))
-            print(f"[{adapter}] round {n}: dbt build {wall['dbt'][-1]:.2f} s (cpu {cpu['dbt'][-1]:.2f} s), "
-                  f"steward deploy {wall['steward'][-1]:.2f} s (cpu {cpu['steward'][-1]:.2f} s; "
-                  f"journal: snapshot {journal_snapshots[-1]:.0f} s)", flush=True)
 
-        # The precise measurement: RollbackStore.create on the relations the last deploy snapshotted.
-        relations = [Relation(*name.split(".", 1)) for name in record["relations"]]
-        schema = f"{prefix}_rollback"
-        api_snapshots: list[float] = []
-        with warehouse(adapter, duckdb_path=project / "shop.duckdb", schema=schema) as wh:
-            store = RollbackStore(wh, schema)
-            store.ensure()
-            for _ in range(rounds):
-                point = deploy_id()
-                seconds, entries = timed(lambda point=point: store.create(point, relations))
-                api_snapshots.append(seconds)
-                store.drop(point)
-            tables = sum(1 for entry in entries if entry.kind == "table")
-            views = sum(1 for entry in entries if entry.kind == "view")
-            rows = sum(entry.row_count or 0 for entry in entries if entry.kind == "table")
-        return {"adapter": adapter, "dbt": wall["dbt"], "steward": wall["steward"], "dbt_cpu": cpu["dbt"],
-                "steward_cpu": cpu["steward"], "journal": journal_snapshots,
-                "api": api_snapshots, "relations": len(relations), "tables": tables, "views": views, "rows": rows}
+# -- measuring -------------------------------------------------------------------------------------------
+def measure(adapter: str, models: int, rounds: int, prefix: str, directory: Path) -> dict[str, Any]:
+    project = generate_project(directory, adapter, prefix, models)
+    run([str(BIN / "dbt"), "deps", *project_args(project)], project)
+    for name in COMMANDS:  # warm-up: the first build of each kind pays the full parse and creates every relation
+        command, env = command_of(name, project)
+        run(command, project, env)
+    wall: dict[str, list[float]] = {name: [] for name in COMMANDS}
+    cpu: dict[str, list[float]] = {name: [] for name in COMMANDS}
+    for number in range(rounds):
+        order = COMMANDS[number % 3:] + COMMANDS[:number % 3]  # rotate, so no command always runs first
+        for name in order:
+            command, env = command_of(name, project)
+            seconds, cpu_seconds = run_measured(command, project, env)
+            wall[name].append(seconds)
+            cpu[name].append(cpu_seconds)
+        print(f"[{adapter} {models} models] round {number + 1}: "
+              + ", ".join(f"{name} {wall[name][-1]:.2f} s" for name in COMMANDS), flush=True)
+    return {"adapter": adapter, "models": models, "wall": wall, "cpu": cpu, "project": project}
+
+
+def profile_deploy(project: Path) -> list[list[Any]]:
+    """One deploy in this process under cProfile; the cumulative seconds of each phase."""
+    from click.testing import CliRunner
+
+    from steward.cli import main
+
+    profiler = cProfile.Profile()
+    previous = Path.cwd()
+    os.chdir(project)
+    try:
+        profiler.enable()
+        result = CliRunner().invoke(main, ["deploy", *project_args(project)])
+        profiler.disable()
+    finally:
+        os.chdir(previous)
+    if result.exit_code != 0:
+        raise RuntimeError(f"profiled deploy exited {result.exit_code}: {result.output[-2000:]}")
+    stats = pstats.Stats(profiler).stats  # type: ignore[attr-defined]
+    total = sum(timing[3] for (path, _, function), timing in stats.items()
+                if path.endswith("deploy/__init__.py") and function == "deploy")
+    rows = []
+    for label, suffix, function in PHASES:
+        matching = [timing for (path, _, name), timing in stats.items() if path.endswith(suffix) and name == function]
+        seconds, calls = sum(timing[3] for timing in matching), sum(timing[1] for timing in matching)
+        rows.append([label, calls, seconds, f"{100 * seconds / total:.1f}%" if total else "-"])
+    return rows
+
+
+def overhead(result: dict[str, Any], baseline: str) -> float:
+    return median(result["wall"]["steward"]) - median(result["wall"][baseline])
 
 
 def main() -> None:
     started = time.perf_counter()
     cli = parser(__doc__.split("\n\n")[0])
-    cli.add_argument("--rounds", type=int, default=3, help="dbt build / steward deploy pairs per adapter")
-    cli.add_argument("--threads", type=int, default=1, help="dbt threads in the generated profile (shop uses 1)")
-    cli.add_argument("--recorded-baseline", action="store_true",
-                     help="run the dbt build with the package's run recording on, as the deploy's build is")
+    cli.add_argument("--models", type=int, nargs="+", default=[20, 200], help="project sizes, smallest first")
+    cli.add_argument("--rounds", type=int, default=3, help="rounds of the three commands per size")
+    cli.add_argument("--profile", action="store_true", help="profile one deploy of the largest project")
     options = cli.parse_args()
+    sizes = sorted(options.models)
     adapter_list = chosen_adapters(options.adapter)
-    header("runner overhead: steward deploy vs dbt build, examples/shop, whole project", adapter_list,
-           f"rounds={options.rounds} threads={options.threads} recorded_baseline={options.recorded_baseline}; "
-           "wall clock of each subprocess; "
-           f"target: steward/dbt <= {TARGET_RATIO:.2f}x")
-    results = [measure(adapter, options.rounds, options.threads, options.recorded_baseline)
-               for adapter in adapter_list]
+    header("runner overhead: steward deploy vs dbt build on generated projects", adapter_list,
+           f"models={sizes} rounds={options.rounds} threads=1; wall clock of each subprocess; targets: "
+           f"steward/recorded <= {RECORDED_TARGET:.2f}x, steward/plain <= {PLAIN_TARGET:.2f}x at {sizes[-1]} models, "
+           f"extra s at {sizes[-1]} <= {GROWTH_TARGET}x extra s at {sizes[0]}")
+    results: list[dict[str, Any]] = []
+    profiles: dict[str, list[list[Any]]] = {}
+    for adapter in adapter_list:
+        with sandbox(f"overhead_{adapter}") as (prefix, directory):
+            for models in sizes:
+                results.append(measure(adapter, models, options.rounds, prefix, directory))
+            if options.profile:
+                profiles[adapter] = profile_deploy(results[-1]["project"])
 
     print()
-    print("Wall clock (the target is on the medians):")
+    print("Wall clock, medians of the rounds (s):")
     print(table(
-        ["adapter", "dbt build median s", "steward deploy median s", "steward/dbt", "overhead s",
-         f"target <= {TARGET_RATIO:.2f}x", "dbt min-max s", "steward min-max s", "steward/dbt of minima"],
-        [[r["adapter"], median(r["dbt"]), median(r["steward"]), ratio(median(r["steward"]), median(r["dbt"]), 3),
-          median(r["steward"]) - median(r["dbt"]),
-          "met" if median(r["steward"]) <= TARGET_RATIO * median(r["dbt"]) else "NOT met",
-          spread(r["dbt"]), spread(r["steward"]), ratio(min(r["steward"]), min(r["dbt"]), 3)] for r in results],
-    ))
+        ["adapter", "models", "dbt build", "recorded build", "steward deploy", "steward/plain", "extra s (plain)",
+         "steward/recorded", "extra s (recorded)", "steward min-max", "plain min-max"],
+        [[r["adapter"], r["models"], median(r["wall"]["plain"]), median(r["wall"]["recorded"]),
+          median(r["wall"]["steward"]), ratio(median(r["wall"]["steward"]), median(r["wall"]["plain"]), 3),
+          overhead(r, "plain"), ratio(median(r["wall"]["steward"]), median(r["wall"]["recorded"]), 3),
+          overhead(r, "recorded"), spread(r["wall"]["steward"]), spread(r["wall"]["plain"])] for r in results]))
     print()
-    print("CPU time of each subprocess (user + sys; steadier than wall clock on a busy machine, "
-          "but it leaves out the PostgreSQL server's work):")
+    print("CPU time of each subprocess, medians (s; leaves out the PostgreSQL server's own work):")
     print(table(
-        ["adapter", "dbt build cpu median s", "steward deploy cpu median s", "steward/dbt cpu", "overhead cpu s"],
-        [[r["adapter"], median(r["dbt_cpu"]), median(r["steward_cpu"]),
-          ratio(median(r["steward_cpu"]), median(r["dbt_cpu"]), 3), median(r["steward_cpu"]) - median(r["dbt_cpu"])]
-         for r in results],
-    ))
+        ["adapter", "models", "dbt build", "recorded build", "steward deploy", "steward/plain", "steward/recorded"],
+        [[r["adapter"], r["models"], median(r["cpu"]["plain"]), median(r["cpu"]["recorded"]),
+          median(r["cpu"]["steward"]), ratio(median(r["cpu"]["steward"]), median(r["cpu"]["plain"]), 3),
+          ratio(median(r["cpu"]["steward"]), median(r["cpu"]["recorded"]), 3)] for r in results]))
     print()
-    print("Rollback point (what RollbackStore.create costs inside each deploy):")
-    print(table(
-        ["adapter", "relations", "tables copied", "views kept", "rows copied", "API create median s",
-         "API min-max s", "journal locked->snapshotted s", "share of steward deploy"],
-        [[r["adapter"], r["relations"], r["tables"], r["views"], r["rows"], median(r["api"]), spread(r["api"]),
-          " / ".join(f"{s:.0f}" for s in r["journal"]), f"{100 * median(r['api']) / median(r['steward']):.1f}%"]
-         for r in results],
-    ))
-    print("API create = RollbackStore.create timed with perf_counter on the same relations, in the same rollback "
-          "schema, on a fresh connection (the precise figure; copies + count/checksum, one transaction). "
-          "The journal interval has whole-second resolution, so it only bounds the cost.")
-
+    print("Verdicts:")
+    verdicts = []
+    for adapter in adapter_list:
+        mine = [r for r in results if r["adapter"] == adapter]
+        small, large = mine[0], mine[-1]
+        for r in mine:
+            value = median(r["wall"]["steward"]) / median(r["wall"]["recorded"])
+            verdicts.append([adapter, f"steward/recorded at {r['models']} models", f"{value:.3f}x",
+                             f"<= {RECORDED_TARGET:.2f}x", "met" if value <= RECORDED_TARGET else "NOT met"])
+        value = median(large["wall"]["steward"]) / median(large["wall"]["plain"])
+        verdicts.append([adapter, f"steward/plain at {large['models']} models", f"{value:.3f}x",
+                         f"<= {PLAIN_TARGET:.2f}x", "met" if value <= PLAIN_TARGET else "NOT met"])
+        growth = overhead(large, "plain") / overhead(small, "plain") if overhead(small, "plain") > 0 else float("inf")
+        verdicts.append([adapter, f"extra s at {large['models']} / at {small['models']} models",
+                         f"{overhead(large, 'plain'):.2f} / {overhead(small, 'plain'):.2f} = {growth:.2f}x",
+                         f"<= {GROWTH_TARGET:.1f}x", "met" if growth <= GROWTH_TARGET else "NOT met"])
+    print(table(["adapter", "figure", "measured", "target", "verdict"], verdicts))
+    for adapter, rows in profiles.items():
+        print()
+        print(f"Where a deploy's time goes, {adapter}, {sizes[-1]} models (one in-process deploy under cProfile, "
+              "cumulative seconds; phases nest: 'dbt build' includes the run recording):")
+        print(table(["phase", "calls", "seconds", "share of the deploy"], rows))
     footer(started)
 
 
