@@ -283,6 +283,62 @@ def test_a_model_built_into_another_database_is_refused_before_anything_changes(
     assert shop.warehouse.catalog() == before
 
 
+def test_an_attached_catalog_gets_rollback_points_of_its_own_relations(adapter, project_factory):
+    """A profile whose `database` is an attached file's alias (as a MotherDuck or attached-catalog user has it):
+    steward opens DuckDB as dbt-duckdb does (attach, settings, extensions, then that database), so its rollback
+    point holds the attached relations, not the same names in the file the profile's path opens."""
+    if adapter == "postgres":
+        pytest.skip("attach, extensions and settings are DuckDB's")
+    import duckdb
+
+    from steward.dbt.invocation import release_duckdb_file
+
+    project = project_factory("examples/shop", adapter, "shop", label="attached")
+    main, lake = project.directory / "warehouse.duckdb", project.directory / "lake.duckdb"
+    schema = project.warehouse.schema_prefix
+    profiles = project.directory / "profiles.yml"
+    profile = yaml.safe_load(profiles.read_text())
+    profile["shop"]["outputs"]["ci"].update(database="lake", attach=[{"path": str(lake), "alias": "lake"}],
+                                            settings={"max_expression_depth": 250})
+    profiles.write_text(yaml.safe_dump(profile))
+    with duckdb.connect(str(main)) as decoy:  # the same names in the path's own file: never to be touched
+        decoy.execute(f"create schema {schema}; create table {schema}.raw_orders as select 1 as id")
+    project.dbt("deps")
+    api_deploy(project, select="+stg_orders", exclude="test_name:relationships")
+
+    def counts() -> tuple[int, int]:
+        release_duckdb_file()
+        with duckdb.connect(str(main)) as connection:
+            connection.execute(f"attach '{lake}' as lake")
+            return connection.execute(f"select (select count(*) from lake.{schema}.raw_orders), "
+                                      f"(select count(*) from warehouse.{schema}.raw_orders)").fetchone()
+
+    seeded, _ = counts()
+    release_duckdb_file()
+    with duckdb.connect(str(main)) as connection:  # the point must differ from what the seed loads again
+        connection.execute(f"attach '{lake}' as lake; delete from lake.{schema}.raw_orders where id > 1010")
+    assert counts() == (10, 1) and seeded > 10
+    failing = project.directory / "tests" / "stg_orders_fails.sql"
+    failing.parent.mkdir(exist_ok=True)
+    try:
+        failing.write_text("select order_id from {{ ref('stg_orders') }}\n")
+        with pytest.raises(DbtFailed, match="verified"):
+            api_deploy(project, select="+stg_orders", exclude="test_name:relationships")
+    finally:
+        failing.unlink()
+    assert counts() == (10, 1)  # the attached table is back as it was; the decoy was never touched
+    context = api_context(project)
+    deploy_id = list_deploys(context)[0].record.deploy_id
+    with opened(context.project.connection) as warehouse:
+        assert warehouse.scalar("select current_database()") == "lake"
+        assert warehouse.scalar("select current_setting('max_expression_depth')") == 250
+        point = RollbackStore(warehouse, context.policy.rollback_schema).entries(deploy_id)
+    assert {str(entry.relation): entry.row_count for entry in point}[f"{schema}.raw_orders"] == 10
+    with pytest.raises(BadInput, match=r"cannot open DuckDB .* as the profile says"), \
+            opened(Connection("duckdb", {**context.project.connection.settings, "extensions": ["no_such_extension"]})):
+        pass
+
+
 def test_bad_input_is_refused_and_changes_nothing(shop):
     before = shop.warehouse.catalog()
     policy = shop.directory / "steward.yml"

@@ -121,7 +121,7 @@ class Warehouse:
         names = sorted({r.name for r in relations})
         rows = self.query(
             "select table_schema, table_name, table_type from information_schema.tables "
-            f"where table_schema in ({', '.join([self.param] * len(schemas))}) "
+            f"where table_catalog = current_database() and table_schema in ({', '.join([self.param] * len(schemas))}) "
             f"and table_name in ({', '.join([self.param] * len(names))})",
             [*schemas, *names],
         )
@@ -228,8 +228,8 @@ class Warehouse:
     def relations_ending(self, schema: str, suffix: str) -> list[tuple[Relation, str]]:
         """(relation, 'table' or 'view') of every relation in `schema` whose name ends with `suffix`, views first."""
         rows = self.query(
-            "select table_name, table_type from information_schema.tables "
-            f"where table_schema = {self.param} and right(table_name, {len(suffix)}) = {self.param} order by 1",
+            "select table_name, table_type from information_schema.tables where table_catalog = current_database() "
+            f"and table_schema = {self.param} and right(table_name, {len(suffix)}) = {self.param} order by 1",
             (schema, suffix),
         )
         found = [(Relation(schema, str(name)), kind_of(table_type)) for name, table_type in rows]
