@@ -161,13 +161,15 @@ def test_comments_come_back_with_the_relations(shop):
 
 
 READER = "steward_test_reader"
+TABLE_OWNER = "steward_test_table_owner"
 GONE = "steward_test_gone"
 EXTRA = '"Steward Extra"'  # a role name that must be quoted
 
 
 def test_grants_come_back_with_the_relations(shop, adapter):
-    """What a relation granted other roles is part of what a rollback restores, and an outside view that
-    dbt's CASCADE took along comes back with its grants: a reporting role keeps its access."""
+    """What a relation and its columns granted other roles, and who owned it, are part of what a rollback
+    restores and verifies, and an outside view that dbt's CASCADE took along comes back with its grants: a
+    reporting role keeps its access."""
     if adapter == "duckdb":
         pytest.skip("DuckDB has no roles or privileges")
     schema = shop.warehouse.schema_prefix
@@ -184,19 +186,40 @@ def test_grants_come_back_with_the_relations(shop, adapter):
     rollback_schema = api_context(shop).policy.rollback_schema
     shop.warehouse.execute(f"do $$ begin create role {EXTRA}; exception when duplicate_object then null; end $$")
     shop.warehouse.execute(f"alter default privileges in schema {rollback_schema} grant select on tables to {EXTRA}")
+    # dim_customers belongs to another role than the one dbt and steward work as, and grants two columns.
+    customers = f"{schema}.dim_customers"
+    shop.warehouse.execute(f"do $$ begin create role {TABLE_OWNER}; exception when duplicate_object then null; "
+                           "end $$")
 
     def readable(role: str = READER) -> dict[str, bool]:
         return {relation: shop.warehouse.scalar(f"select has_table_privilege('{role}', '{relation}', 'select')")
                 for relation in granted}
 
+    def owner_and_columns() -> tuple[str, list[tuple[str, str, str]]]:
+        """dim_customers' owner, and every column-level grant of dim_customers and fct_orders."""
+        owner = shop.warehouse.scalar(f"select pg_get_userbyid(relowner) from pg_class "
+                                      f"where oid = '{customers}'::regclass")
+        return owner, shop.warehouse.query(
+            "select c.relname, a.attname, a.attacl::text from pg_attribute a join pg_class c on c.oid = a.attrelid "
+            f"where c.oid in ('{customers}'::regclass, '{schema}.fct_orders'::regclass) and a.attacl is not null "
+            "order by 1, 2")
+
     try:
         for relation in granted:
             shop.warehouse.execute(f"grant select on {relation} to {READER}")
+        shop.warehouse.execute(f"alter table {customers} owner to {TABLE_OWNER}")
+        shop.warehouse.execute(f"grant update (segment) on {customers} to {READER}")
+        shop.warehouse.execute(f"grant update (order_status), references (order_id) on {schema}.fct_orders "
+                               f"to {READER}")
+        owned = owner_and_columns()
+        assert owned[0] == TABLE_OWNER
+        assert [column for _, column, _ in owned[1]] == ["segment", "order_id", "order_status"]
         everything = dict.fromkeys(granted, True)
         assert readable() == everything
         # Every table is rebuilt (dim_customers with CASCADE, taking the view along), then a test fails.
         assert "verified" in str(deploy_failing_after_rebuild(shop))
         assert readable() == everything
+        assert owner_and_columns() == owned
         assert not any(readable(EXTRA.strip('"')).values())
 
         # A successful deploy: dbt's new dim_customers grants what its config says (nothing, here), the
@@ -208,9 +231,22 @@ def test_grants_come_back_with_the_relations(shop, adapter):
         assert readable() == {**everything, f"{schema}.dim_customers": False}
         assert shop.warehouse.scalar(f"select obj_description('{view}'::regclass, 'pg_class')") == \
             "Customers per segment"
+        # dbt's new table: its own owner, no column grants
+        owner, columns = owner_and_columns()
+        assert owner != TABLE_OWNER and [row for row in columns if row[0] == "dim_customers"] == []
         shop.warehouse.execute(f"drop role {GONE}")
         rollback(api_context(shop), result.deploy_id)
         assert readable() == everything
+        assert owner_and_columns() == owned
+        # Verification checks the owner as it checks grants.
+        context = api_context(shop)
+        with opened(context.project.connection) as warehouse:
+            store = RollbackStore(warehouse, context.policy.rollback_schema)
+            entries = [e for e in store.entries(result.deploy_id) if str(e.relation) == customers]
+            assert store.verify(entries) == []
+            warehouse.execute(f"alter table {customers} owner to current_user")
+            assert [(m.expected, m.found) for m in store.verify(entries)] == [
+                (f"owner {TABLE_OWNER}", f"owner {pg_settings()['user']}")]
     finally:
         shop.warehouse.execute(f"alter default privileges in schema {rollback_schema} revoke select on tables "
                                f"from {EXTRA}")

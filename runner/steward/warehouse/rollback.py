@@ -240,15 +240,20 @@ class RollbackStore:
             self.warehouse.move_table(entry.copy, entry.relation)
 
     # -- verifying --------------------------------------------------------------------------------
-    def verify(self, entries: Sequence[RollbackEntry]) -> list[Mismatch]:
+    def verify(self, entries: Sequence[RollbackEntry], rows: bool = True) -> list[Mismatch]:
+        """What differs between the relations and their rollback point: kind, row count and checksum (unless
+        `rows` is False: the catalog only), owner, grants and comments."""
         mismatches: list[Mismatch] = []
         kinds = self.warehouse.relation_kinds([e.relation for e in entries])
         present = [e.relation for e in entries if e.kind and kinds[e.relation] == e.kind]
-        measured = self.warehouse.fingerprints(present)
+        measured = self.warehouse.fingerprints(present) if rows else {}
         granted = self.warehouse.privileges(present)
         recorded = {e.relation: e.described.privileges for e in entries if e.relation in granted and e.described}
         expected = self.warehouse.applicable({r: p for r, p in recorded.items() if p is not None})
         commented = self.warehouse.comments(present)
+        owned = self.warehouse.owners(present)
+        owners = self.warehouse.existing_owners({e.relation: e.described.owner for e in entries
+                                                 if e.relation in owned and e.described and e.described.owner})
         for entry in entries:
             kind = kinds[entry.relation]
             if entry.kind is None:
@@ -258,10 +263,13 @@ class RollbackStore:
             if kind != entry.kind:
                 mismatches.append(Mismatch(entry.relation, f"a {entry.kind}", f"{'a ' + kind if kind else 'absent'}"))
                 continue
-            count, checksum = measured[entry.relation]
+            count, checksum = measured.get(entry.relation, (entry.row_count, entry.checksum))
             if (count, checksum) != (entry.row_count, entry.checksum):
                 mismatches.append(Mismatch(entry.relation, f"{entry.row_count} rows, checksum {entry.checksum}",
                                            f"{count} rows, checksum {checksum}"))
+            if entry.relation in owners and owned[entry.relation] != owners[entry.relation]:
+                mismatches.append(Mismatch(entry.relation, f"owner {owners[entry.relation]}",
+                                           f"owner {owned[entry.relation]}"))
             if entry.relation in expected and granted[entry.relation] != expected[entry.relation]:
                 mismatches.append(Mismatch(entry.relation, f"grants {_listed(expected[entry.relation])}",
                                            f"grants {_listed(granted[entry.relation])}"))
@@ -316,11 +324,17 @@ def _described_to_data(described: Described | None) -> dict[str, Any] | None:
         return None
     privileges, comments = described.privileges, described.comments
     return {
-        "privileges": None if privileges is None else [[p.grantee, p.privilege, p.grantable]
-                                                       for p in sorted(privileges)],
+        "privileges": None if privileges is None else [_privilege_data(p) for p in sorted(privileges)],
         "comments": None if comments is None else {"relation": comments.relation,
                                                    "columns": [list(item) for item in comments.columns]},
+        "owner": described.owner,
     }
+
+
+def _privilege_data(privilege: Privilege) -> list[Any]:
+    """[grantee, privilege, grantable], and the column of a column-level grant as a fourth item."""
+    data: list[Any] = [privilege.grantee, privilege.privilege, privilege.grantable]
+    return [*data, privilege.column] if privilege.column else data
 
 
 def _described_from_data(data: dict[str, Any] | None) -> Described | None:
@@ -329,4 +343,5 @@ def _described_from_data(data: dict[str, Any] | None) -> Described | None:
     privileges, comments = data.get("privileges"), data.get("comments")
     return Described(
         None if privileges is None else frozenset(Privilege(*item) for item in privileges),
-        None if comments is None else Comments(comments["relation"], tuple((c, t) for c, t in comments["columns"])))
+        None if comments is None else Comments(comments["relation"], tuple((c, t) for c, t in comments["columns"])),
+        data.get("owner"))
