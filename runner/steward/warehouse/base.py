@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from typing import Any
 
-from steward.errors import BadInput
+from steward.errors import BadInput, ConnectionLost
 
 # Relations measured per statement: enough to pay one round trip for many, short enough to stay readable in logs.
 FINGERPRINTS_PER_STATEMENT = 50
@@ -98,7 +98,9 @@ class Warehouse:
         try:
             yield self
         except BaseException:
-            self.rollback()
+            # A lost session rolled the transaction back with it: the error that stopped it is the one to tell.
+            with suppress(ConnectionLost):
+                self.rollback()
             raise
         self.commit()
 

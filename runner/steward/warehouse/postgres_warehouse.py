@@ -4,12 +4,29 @@ metadata, grants and comments are read from the catalog."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
+import psycopg2
+
+from steward.errors import ConnectionLost
 from steward.warehouse.base import Comments, Privilege, Relation, Warehouse, comments_from_rows
 
 
 class PostgresWarehouse(Warehouse):
     adapter_type = "postgres"
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        try:
+            return super().query(sql, params)
+        except psycopg2.Error as exc:
+            if self.raw.closed:  # libpq marks the connection bad when the session or the network is gone
+                first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+                raise ConnectionLost(f"lost the connection to PostgreSQL ({first})") from exc
+            raise
+
+    def close(self) -> None:
+        if not self.raw.closed:
+            self.raw.close()
 
     def view_definition(self, relation: Relation) -> str:
         return self.scalar(
