@@ -308,41 +308,6 @@ def test_a_blue_green_deploy_killed_while_publishing_recovers_to_prod_as_it_was(
     assert leftovers(crash_shop) == []
 
 
-BACKFILL = ("backfill", "--select", "fct_orders", "--start", "2024-02-28", "--end", "2024-03-04")  # five days
-
-
-def test_a_killed_backfill_waits_for_a_person_and_recover_undoes_it(crash_shop):
-    """kill -9 after its second batch: every other command refuses (exit 6) and names both ways on; `steward
-    recover` restores the backfill's rollback point, every batch undone, and `--resume` then refuses to continue
-    what was undone. (Resuming a killed backfill instead: test_backfill.py.)"""
-    schema = crash_shop.warehouse.schema_prefix
-    window = "loaded_at >= '2024-02-28' and loaded_at < '2024-03-04'"
-    # The backfill puts back rows taken out of its window, so its rollback point and its batches differ.
-    crash_shop.warehouse.execute(f"create table {schema}.orders_aside as select * from {schema}.fct_orders "
-                                 f"where {window}")
-    crash_shop.warehouse.execute(f"delete from {schema}.fct_orders where {window}")
-    try:
-        before = crash_shop.warehouse.contents()
-        record = killed_deploy(crash_shop, steward_killed_at(crash_shop, "kill@backfill.batch-done:2", *BACKFILL))
-        assert record.state == "backfilling" and crash_shop.warehouse.contents() != before
-        blocked = crash_shop.cli("rollback", "--last")
-        assert blocked.returncode == 6, blocked.stderr
-        assert f"backfill {record.deploy_id} of fct_orders was interrupted; undo it with: steward recover" \
-            in blocked.stderr
-        assert "continue it: steward backfill --select fct_orders --start '2024-02-28' --end '2024-03-04' " \
-            "--batch-size day --resume" in blocked.stderr
-
-        after = recover_twice(crash_shop, record, before)
-        assert after.state == "rolled_back" and after.detail.startswith("1 relation(s) restored"), after.detail
-        resumed = crash_shop.cli(*BACKFILL, "--resume")
-        assert resumed.returncode == 2 and f"backfill {record.deploy_id}" in resumed.stderr \
-            and "was undone" in resumed.stderr, resumed.stderr
-        assert crash_shop.warehouse.contents() == before
-    finally:
-        crash_shop.warehouse.execute(f"insert into {schema}.fct_orders select * from {schema}.orders_aside")
-        crash_shop.warehouse.execute(f"drop table {schema}.orders_aside")
-
-
 def test_two_deploys_at_once_one_runs_the_other_exits_4_naming_the_holder(crash_shop):
     slow = slow_model(crash_shop, 8)
     try:

@@ -320,19 +320,17 @@ def backfill(context: Context, options: BackfillOptions, invoker: DbtInvoker,
     ledger = Ledger(context)
     with DeployLock(context.project, holder, context.policy.rollback_schema) as lock, \
             recoverable(context, f"backfill {backfill_id}"):
-        invoker.ensure_packages()
-        # One parse for the whole backfill: the window reaches the models through vars read when
-        # they compile, so every batch builds from this manifest instead of parsing again.
-        manifest = invoker.parse()
-        target = resolve_target(context, invoker, options.select, manifest)
+        # What the journal says is checked before dbt parses: a refusal costs no parse. (`--select` names one
+        # model, which resolve_target below makes sure of.)
         with opened(context.project.connection) as warehouse:
             records = ledger.records(warehouse)
             checkpoints = all_checkpoints(context, warehouse)
-        previous = latest_unfinished(checkpoints, target.name, window)
+        model = options.select
+        previous = latest_unfinished(checkpoints, model, window)
         if previous is not None and records.get(previous, None) is not None \
                 and records[previous].state == "rolled_back":
             if options.resume:
-                raise BadInput(f"--resume: backfill {previous} of {target.name} over this window was undone "
+                raise BadInput(f"--resume: backfill {previous} of {model} over this window was undone "
                                "(steward recover or rollback); run it again without --resume")
             previous = None
         # The backfill being resumed is the one unfinished deploy that may stand: resuming is how it finishes.
@@ -341,8 +339,13 @@ def backfill(context: Context, options: BackfillOptions, invoker: DbtInvoker,
         if blocking:
             raise interrupted(context, blocking[0])
         if options.resume and previous is None:
-            raise BadInput(f"--resume: no unfinished backfill of {target.name} over {options.start} .. "
+            raise BadInput(f"--resume: no unfinished backfill of {model} over {options.start} .. "
                            f"{options.end} by {options.batch_size} on target {context.project.target_name}")
+        invoker.ensure_packages()
+        # One parse for the whole backfill: the window reaches the models through vars read when
+        # they compile, so every batch builds from this manifest instead of parsing again.
+        manifest = invoker.parse()
+        target = resolve_target(context, invoker, model, manifest)
         if previous and not options.resume:
             echo(f"note: backfill {previous} of the same window did not finish; this one runs every batch "
                  "(--resume continues it instead)")
