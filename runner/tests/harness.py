@@ -18,7 +18,7 @@ import subprocess
 import sys
 import time
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -63,16 +63,26 @@ class Warehouse:
     schema_prefix: str = ""
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        with self.session() as run:
+            return run(sql, params)
+
+    @contextlib.contextmanager
+    def session(self) -> Iterator[Callable[..., list[tuple[Any, ...]]]]:
+        """One connection for several queries (opening one per query costs more than a small table's rows)."""
         if self.adapter == "duckdb":
             import duckdb
 
             with duckdb.connect(str(self.duckdb_path)) as connection:
-                return connection.execute(sql, list(params)).fetchall()
+                yield lambda sql, params=(): connection.execute(sql, list(params)).fetchall()
+            return
         import psycopg2
 
         with psycopg2.connect(**pg_settings()) as connection, connection.cursor() as cursor:
-            cursor.execute(sql, tuple(params) or None)
-            return cursor.fetchall() if cursor.description else []
+            def run(sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+                cursor.execute(sql, tuple(params) or None)
+                return cursor.fetchall() if cursor.description else []
+
+            yield run
 
     def execute(self, sql: str) -> None:
         self.query(sql)
@@ -93,20 +103,19 @@ class Warehouse:
     def catalog(self) -> list[tuple[Any, ...]]:
         """Every table and column in the test's schemas, with row counts: a fingerprint for 'nothing changed'."""
         placeholder = "%s" if self.adapter == "postgres" else "?"
-        columns = self.query(
-            "select table_schema, table_name, column_name, data_type from information_schema.columns "
-            f"where table_schema like {placeholder} order by 1, 2, 3",
-            (self.schema_prefix + "%",),
-        )
-        tables = self.query(
-            "select table_schema, table_name, table_type from information_schema.tables "
-            f"where table_schema like {placeholder} order by 1, 2",
-            (self.schema_prefix + "%",),
-        )
-        counts = [
-            (schema, name, self.scalar(f'select count(*) from "{schema}"."{name}"'))
-            for schema, name, kind in tables
-        ]
+        with self.session() as run:
+            columns = run(
+                "select table_schema, table_name, column_name, data_type from information_schema.columns "
+                f"where table_schema like {placeholder} order by 1, 2, 3",
+                (self.schema_prefix + "%",),
+            )
+            tables = run(
+                "select table_schema, table_name, table_type from information_schema.tables "
+                f"where table_schema like {placeholder} order by 1, 2",
+                (self.schema_prefix + "%",),
+            )
+            counts = [(schema, name, run(f'select count(*) from "{schema}"."{name}"')[0][0])
+                      for schema, name, kind in tables]
         return [*columns, *tables, *counts]
 
     def contents(self) -> dict[str, list[tuple[str, ...]]]:
@@ -115,17 +124,18 @@ class Warehouse:
         Computed here, independently of steward's own checksums; steward's bookkeeping (its
         rollback schema and rollback copies) is left out."""
         placeholder = "%s" if self.adapter == "postgres" else "?"
-        tables = self.query(
-            "select table_schema, table_name from information_schema.tables "
-            f"where table_schema like {placeholder} order by 1, 2",
-            (self.schema_prefix + "%",),
-        )
         contents = {}
-        for schema, name in tables:
-            if "__stw_" in name or name.startswith("steward_") or schema.endswith("steward_rollback"):
-                continue
-            rows = self.query(f'select * from "{schema}"."{name}"')
-            contents[f"{schema}.{name}"] = sorted(tuple("" if v is None else str(v) for v in row) for row in rows)
+        with self.session() as run:
+            tables = run(
+                "select table_schema, table_name from information_schema.tables "
+                f"where table_schema like {placeholder} order by 1, 2",
+                (self.schema_prefix + "%",),
+            )
+            for schema, name in tables:
+                if "__stw_" in name or name.startswith("steward_") or schema.endswith("steward_rollback"):
+                    continue
+                rows = run(f'select * from "{schema}"."{name}"')
+                contents[f"{schema}.{name}"] = sorted(tuple("" if v is None else str(v) for v in row) for row in rows)
         return contents
 
     def drop_all(self) -> None:
