@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from steward import __version__
+from steward import __version__, faults
 from steward.changes.lint import lint
 from steward.config import validation
 from steward.config.context import Context, describe, open_context
@@ -69,6 +69,13 @@ def target_options(command: Callable[..., Any]) -> Callable[..., Any]:
 def main() -> None:
     """Guarded dbt deploys: preflight checks, a deploy lock, rollback points and verified rollback."""
     os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "False")
+    try:
+        fault = faults.armed()
+    except StewardError as error:
+        _fail(error)
+    if fault is not None:
+        click.echo(f"steward: warning: {faults.VARIABLE} is set (test-only fault injection): this run will "
+                   f"{fault.action} at {fault.point}", err=True)
 
 
 @main.command("env")
@@ -324,12 +331,12 @@ def _deploy_json(result: DeployResult) -> dict[str, Any]:
 
 
 def _restored_line(verb: str, outcome: RollbackOutcome) -> str:
-    return (f"{verb} deploy {outcome.record.deploy_id}: {len(outcome.restored)} relation(s) restored; "
-            "counts, checksums, grants and comments verified.")
+    return f"{verb} deploy {outcome.record.deploy_id}: {outcome.record.detail}."
 
 
 def _rollback_json(outcome: RollbackOutcome) -> dict[str, Any]:
-    return {"deploy_id": outcome.record.deploy_id, "state": outcome.record.state, "already": outcome.already,
+    return {"deploy_id": outcome.record.deploy_id, "state": outcome.record.state, "detail": outcome.record.detail,
+            "already": outcome.already, "changed_since": [m.describe() for m in outcome.mismatches],
             "restored": [_entry_json(e) for e in outcome.restored]}
 
 

@@ -43,6 +43,15 @@ class RecoveryRequired(StewardError):
     """An earlier deploy was interrupted and must be recovered first."""
 
 
+class ConnectionLost(RecoveryRequired):
+    """The warehouse connection dropped mid-command; what the command changed is put back by `steward recover`."""
+
+
+class StorageFailed(StewardError):
+    """steward's own files (the journal, a report) could not be written: disk full, permissions. A deploy is
+    undone first; the message says what was restored."""
+
+
 EXIT_CODES: dict[type[StewardError], int] = {
     DbtFailed: 1,
     LintFailed: 1,
@@ -51,6 +60,7 @@ EXIT_CODES: dict[type[StewardError], int] = {
     DeployLocked: 4,
     RollbackFailed: 5,
     RecoveryRequired: 6,
+    StorageFailed: 7,
 }
 
 

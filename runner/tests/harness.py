@@ -8,13 +8,17 @@ whose DuckDB file or Postgres schemas are unique to the pytest session.
 from __future__ import annotations
 
 import contextlib
+import functools
+import multiprocessing
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
+import time
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -59,16 +63,26 @@ class Warehouse:
     schema_prefix: str = ""
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        with self.session() as run:
+            return run(sql, params)
+
+    @contextlib.contextmanager
+    def session(self) -> Iterator[Callable[..., list[tuple[Any, ...]]]]:
+        """One connection for several queries (opening one per query costs more than a small table's rows)."""
         if self.adapter == "duckdb":
             import duckdb
 
             with duckdb.connect(str(self.duckdb_path)) as connection:
-                return connection.execute(sql, list(params)).fetchall()
+                yield lambda sql, params=(): connection.execute(sql, list(params)).fetchall()
+            return
         import psycopg2
 
         with psycopg2.connect(**pg_settings()) as connection, connection.cursor() as cursor:
-            cursor.execute(sql, tuple(params) or None)
-            return cursor.fetchall() if cursor.description else []
+            def run(sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+                cursor.execute(sql, tuple(params) or None)
+                return cursor.fetchall() if cursor.description else []
+
+            yield run
 
     def execute(self, sql: str) -> None:
         self.query(sql)
@@ -89,20 +103,19 @@ class Warehouse:
     def catalog(self) -> list[tuple[Any, ...]]:
         """Every table and column in the test's schemas, with row counts: a fingerprint for 'nothing changed'."""
         placeholder = "%s" if self.adapter == "postgres" else "?"
-        columns = self.query(
-            "select table_schema, table_name, column_name, data_type from information_schema.columns "
-            f"where table_schema like {placeholder} order by 1, 2, 3",
-            (self.schema_prefix + "%",),
-        )
-        tables = self.query(
-            "select table_schema, table_name, table_type from information_schema.tables "
-            f"where table_schema like {placeholder} order by 1, 2",
-            (self.schema_prefix + "%",),
-        )
-        counts = [
-            (schema, name, self.scalar(f'select count(*) from "{schema}"."{name}"'))
-            for schema, name, kind in tables
-        ]
+        with self.session() as run:
+            columns = run(
+                "select table_schema, table_name, column_name, data_type from information_schema.columns "
+                f"where table_schema like {placeholder} order by 1, 2, 3",
+                (self.schema_prefix + "%",),
+            )
+            tables = run(
+                "select table_schema, table_name, table_type from information_schema.tables "
+                f"where table_schema like {placeholder} order by 1, 2",
+                (self.schema_prefix + "%",),
+            )
+            counts = [(schema, name, run(f'select count(*) from "{schema}"."{name}"')[0][0])
+                      for schema, name, kind in tables]
         return [*columns, *tables, *counts]
 
     def contents(self) -> dict[str, list[tuple[str, ...]]]:
@@ -111,17 +124,18 @@ class Warehouse:
         Computed here, independently of steward's own checksums; steward's bookkeeping (its
         rollback schema and rollback copies) is left out."""
         placeholder = "%s" if self.adapter == "postgres" else "?"
-        tables = self.query(
-            "select table_schema, table_name from information_schema.tables "
-            f"where table_schema like {placeholder} order by 1, 2",
-            (self.schema_prefix + "%",),
-        )
         contents = {}
-        for schema, name in tables:
-            if "__stw_" in name or name.startswith("steward_") or schema.endswith("steward_rollback"):
-                continue
-            rows = self.query(f'select * from "{schema}"."{name}"')
-            contents[f"{schema}.{name}"] = sorted(tuple("" if v is None else str(v) for v in row) for row in rows)
+        with self.session() as run:
+            tables = run(
+                "select table_schema, table_name from information_schema.tables "
+                f"where table_schema like {placeholder} order by 1, 2",
+                (self.schema_prefix + "%",),
+            )
+            for schema, name in tables:
+                if "__stw_" in name or name.startswith("steward_") or schema.endswith("steward_rollback"):
+                    continue
+                rows = run(f'select * from "{schema}"."{name}"')
+                contents[f"{schema}.{name}"] = sorted(tuple("" if v is None else str(v) for v in row) for row in rows)
         return contents
 
     def drop_all(self) -> None:
@@ -202,6 +216,86 @@ class DbtProject:
             command += ["--project-dir", str(self.directory), "--profiles-dir", str(self.directory)]
         return subprocess.run(command, capture_output=True, text=True, timeout=timeout,
                               cwd=cwd or self.directory, env={**os.environ, **self.env, **(env or {})})
+
+
+@dataclass(frozen=True)
+class KilledRun:
+    """How a child process armed with a fault ended, and what it printed."""
+
+    exit_code: int  # negative: the signal that ended it (-9: the fault's SIGKILL)
+    output: str
+
+    @property
+    def killed(self) -> bool:
+        return self.exit_code == -signal.SIGKILL
+
+
+def steward_killed_at(project: DbtProject, fault: str, *args: str, timeout: float = 300) -> KilledRun:
+    """Run `steward <args>` in a child process armed with STEWARD_TEST_FAULT=<fault>, and wait for it to end.
+
+    The child is forked from a process that has imported steward and dbt but never run dbt (`zygote`), so it pays
+    neither a new interpreter nor dbt's import (4-6 s a process). It is a real process all the same: it dies by
+    the signal, the kernel releases its file lock, PostgreSQL ends its sessions. (Not forked from this process:
+    after dbt has parsed here, a forked child's parse waits forever on dbt's static parser's threads, which a
+    fork does not copy.) When it is gone, the target's lock is free again: PostgreSQL releases the advisory lock
+    when it notices the session ended, waited for here, not slept on."""
+    output = project.directory / "logs" / f"steward-{fault.replace('/', '_')[:80]}.txt"
+    output.parent.mkdir(exist_ok=True)
+    child = zygote().Process(target=run_armed_cli, args=(str(project.directory), dict(project.env), fault, args,
+                                                         str(output)))
+    child.start()
+    child.join(timeout)
+    if child.exitcode is None:
+        child.kill()
+        child.join()
+        raise AssertionError(f"steward {' '.join(args)} armed with {fault} still ran after {timeout}s: "
+                             f"{output.read_text()[-3000:]}")
+    if project.adapter == "postgres":
+        wait_until_unlocked(project)
+    return KilledRun(child.exitcode, output.read_text())
+
+
+@functools.cache
+def zygote() -> Any:
+    """Where armed steward processes are forked from: multiprocessing's fork server, with steward and dbt imported."""
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["steward.cli", "dbt.cli.main", "dbt.adapters.duckdb", "dbt.adapters.postgres"])
+    return context
+
+
+def run_armed_cli(directory: str, env: dict[str, str], fault: str, args: Sequence[str], output: str) -> None:
+    """The armed child: `steward <args>` in `directory`, its output in `output`, its exit code as the process's."""
+    code = 70
+    with open(output, "w") as stream:
+        os.dup2(stream.fileno(), 1)
+        os.dup2(stream.fileno(), 2)
+        sys.stdout = sys.stderr = stream
+        try:
+            os.environ.update({**env, "STEWARD_TEST_FAULT": fault})
+            os.chdir(directory)
+            from steward.cli import main
+
+            main([*args, "--project-dir", directory, "--profiles-dir", directory], prog_name="steward")
+        except SystemExit as exit:
+            code = exit.code if isinstance(exit.code, int) else 1
+        except BaseException:
+            traceback.print_exc()
+        stream.flush()
+    os._exit(code)
+
+
+def wait_until_unlocked(project: DbtProject, timeout: float = 30) -> None:
+    """Until no session holds the project's deploy lock (PostgreSQL ends a dead client's session at once)."""
+    from steward.config.context import open_context
+    from steward.warehouse.lock import DeployLock, LockHolder
+
+    context = open_context(project.directory, project.directory, env={}, stdin_is_tty=False)
+    key = DeployLock(context.project, LockHolder("x", "h", 0, "", ""), "unused").lock_key()
+    deadline = time.monotonic() + timeout
+    while project.warehouse.query("select 1 from pg_locks where locktype = 'advisory' and granted "
+                                  "and ((classid::bigint << 32) | objid::bigint) = %s", (key,)):
+        assert time.monotonic() < deadline, "the killed process's session still holds the deploy lock"
+        time.sleep(0.05)
 
 
 def dbt_error_text(result: Any) -> str:

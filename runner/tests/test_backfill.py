@@ -1,20 +1,19 @@
 """Checkpointed backfills of examples/shop's fct_orders (steward.incremental_window): a run killed part-way
-and resumed gives the same table as an uninterrupted one, and no completed batch runs again."""
+and resumed gives the same table as an uninterrupted one, and no completed batch runs again. (A killed backfill
+undone by `steward recover` instead: below.)"""
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
-import time
 from collections import Counter
 
 import pytest
+from harness import steward_killed_at
+from test_deploy_processes import killed_deploy, recover_twice
 from test_guarded_deploy import api_context, api_deploy
 
 from steward.dbt.invocation import DbtInvoker, release_duckdb_file
 from steward.deploy.backfill import BackfillOptions, LocalCheckpoints, backfill
+from steward.deploy.recovery import list_deploys
 from steward.errors import BadInput
 from steward.warehouse import Relation, opened
 
@@ -67,26 +66,12 @@ def test_killed_backfill_resumes_to_the_same_table_without_rerunning_done_batche
                            "and loaded_at < '2024-03-04'")
     assert fingerprint(shop) != expected
 
-    env = {**os.environ, **shop.env, "PGOPTIONS": "-c client_connection_check_interval=500"}
-    command = [sys.executable, "-m", "steward", "backfill", "--project-dir", str(shop.directory),
-               "--profiles-dir", str(shop.directory), "--select", "fct_orders", *WINDOW]
-    process = subprocess.Popen(command, cwd=shop.directory, env=env, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True)
-    journal = LocalCheckpoints(shop.directory / "target" / "steward" / "backfills")
-    deadline = time.monotonic() + 240
-    killed_id = None
-    while time.monotonic() < deadline:
-        started = [c for c in journal.read() if c.event == "started" and c.backfill_id != reference.backfill_id]
-        if started:
-            killed_id = started[0].backfill_id
-            if sum(c.event == "batch_done" for c in checkpoints(shop, killed_id)) >= 2:
-                break
-        assert process.poll() is None, process.communicate()
-        time.sleep(0.1)
-    os.kill(process.pid, signal.SIGKILL)
-    process.wait(timeout=30)
+    run = steward_killed_at(shop, "kill@backfill.batch-done:2", "backfill", "--select", "fct_orders", *WINDOW)
+    assert run.killed, run.output[-3000:]
+    [killed_id] = {c.backfill_id for c in LocalCheckpoints(shop.directory / "target" / "steward" / "backfills").read()
+                   if c.event == "started" and c.backfill_id != reference.backfill_id}
     done_before = {c.batch_start for c in checkpoints(shop, killed_id) if c.event == "batch_done"}
-    assert 2 <= len(done_before) < 5  # killed part-way
+    assert len(done_before) == 2  # killed after its second batch
     # A kill between the local checkpoint and the warehouse's leaves a batch done only locally:
     # made certain here by removing the warehouse's record of the first done batch.
     first_done = min(done_before)
@@ -95,12 +80,14 @@ def test_killed_backfill_resumes_to_the_same_table_without_rerunning_done_batche
                           f"{warehouse.param} and event = 'batch_done' and batch_start = {warehouse.param}",
                           (killed_id, first_done))
 
-    resumed = subprocess.run([*command, "--resume"], cwd=shop.directory, env=env, capture_output=True, text=True,
-                             timeout=300)
+    # Killed, the backfill waits for a person: other commands refuse (exit 6, below); --resume goes on.
+    resumed = shop.cli("backfill", "--select", "fct_orders", *WINDOW, "--resume")
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     assert resumed.stdout.count("already done; skipped") == len(done_before)
     assert f"{5 - len(done_before)} batch(es) run" in resumed.stdout
     assert fingerprint(shop) == expected
+    [record] = [item.record for item in list_deploys(context) if item.record.deploy_id == killed_id]
+    assert [state for state, _ in record.history] == ["planned", "backfilling", "backfilling", "succeeded"]
 
     events = checkpoints(shop, killed_id)
     starts = Counter(c.batch_start for c in events if c.event == "batch_started")
@@ -114,6 +101,39 @@ def test_killed_backfill_resumes_to_the_same_table_without_rerunning_done_batche
             f"select count(*) from {schema}_steward_rollback.steward_backfill_batches "
             f"where backfill_id = {warehouse.param} and event = 'batch_done'", (killed_id,))
     assert remote[0][0] == 5
+
+
+def test_a_killed_backfill_waits_for_a_person_and_recover_undoes_it(backfill_shop):
+    """kill -9 after its second batch: every other command refuses (exit 6) and names both ways on; `steward
+    recover` restores the backfill's rollback point, every batch undone, and `--resume` then refuses to continue
+    what was undone (exit 2)."""
+    shop = backfill_shop
+    schema = shop.warehouse.schema_prefix
+    window = "loaded_at >= '2024-02-28' and loaded_at < '2024-03-04'"
+    # The backfill puts back rows taken out of its window, so its rollback point and its batches differ.
+    shop.warehouse.execute(f"create table {schema}.orders_aside as select * from {schema}.fct_orders where {window}")
+    shop.warehouse.execute(f"delete from {schema}.fct_orders where {window}")
+    command = ("backfill", "--select", "fct_orders", *WINDOW)
+    try:
+        before = shop.warehouse.contents()
+        record = killed_deploy(shop, steward_killed_at(shop, "kill@backfill.batch-done:2", *command))
+        assert record.state == "backfilling" and shop.warehouse.contents() != before
+        blocked = shop.cli("rollback", "--last")
+        assert blocked.returncode == 6, blocked.stderr
+        assert f"backfill {record.deploy_id} of fct_orders was interrupted; undo it with: steward recover" \
+            in blocked.stderr
+        assert "continue it: steward backfill --select fct_orders --start '2024-02-28' --end '2024-03-04' " \
+            "--batch-size day --resume" in blocked.stderr
+
+        after = recover_twice(shop, record, before)
+        assert after.state == "rolled_back" and after.detail.startswith("1 relation(s) restored"), after.detail
+        resumed = shop.cli(*command, "--resume")
+        assert resumed.returncode == 2 and f"backfill {record.deploy_id}" in resumed.stderr \
+            and "was undone" in resumed.stderr, resumed.stderr
+        assert shop.warehouse.contents() == before
+    finally:
+        shop.warehouse.execute(f"insert into {schema}.fct_orders select * from {schema}.orders_aside")
+        shop.warehouse.execute(f"drop table {schema}.orders_aside")
 
 
 def test_backfill_dry_run_and_bad_input_change_nothing(backfill_shop):

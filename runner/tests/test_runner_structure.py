@@ -56,7 +56,7 @@ def test_reports_know_nothing_of_deploys(module: str) -> None:
 
 
 # Layers from the bottom up, as docs/architecture.md lists them: a module imports its own layer and those below.
-LAYERS = ("steward.errors steward.redact steward", "steward.config", "steward.warehouse", "steward.dbt",
+LAYERS = ("steward.errors steward.redact steward.faults steward", "steward.config", "steward.warehouse", "steward.dbt",
           "steward.changes", "steward.reports", "steward.deploy", "steward.cli", "steward.__main__")
 
 

@@ -87,14 +87,16 @@ def test_connection_shapes(tmp_path):
 
 @pytest.mark.parametrize("file_name", ["shop.duckdb", "my.db.duckdb", ".hidden.duckdb", "plain"])
 def test_target_database_names_a_duckdb_file_as_duckdb_does(tmp_path, file_name):
-    """The database a deploy's models must build into is the one steward's connection opens: named by DuckDB
-    from the file, whatever the profile's `database` (possibly an attached file's alias) says."""
+    """The database a deploy's models must build into is the one steward's connection opens: the profile's
+    `database` (possibly an attached file's alias, which the connection opens as its default catalog), else the
+    file as DuckDB names it."""
     import duckdb
 
     path = tmp_path / file_name
     with duckdb.connect(str(path)) as connection:
         [(name,)] = connection.execute("select current_database()").fetchall()
-    assert target_database("duckdb", {"path": str(path), "database": "attached_alias"}) == name
+    assert target_database("duckdb", {"path": str(path)}) == name
+    assert target_database("duckdb", {"path": str(path), "database": "attached_alias"}) == "attached_alias"
     assert target_database("duckdb", {"path": ":memory:"}) == "memory"
     assert target_database("duckdb", {"path": "md:analytics"}) == ""  # a service's name: not checked
     assert target_database("postgres", {"database": "warehouse"}) == "warehouse"

@@ -14,6 +14,7 @@ from typing import Any
 
 import yaml
 
+from steward import faults
 from steward.config.project import Project
 from steward.errors import BadInput
 from steward.redact import redact_text
@@ -54,6 +55,15 @@ class DbtOutcome:
     @property
     def failed_nodes(self) -> tuple[NodeResult, ...]:
         return tuple(node for node in self.nodes if node.failed)
+
+    @property
+    def failure(self) -> str:
+        """What went wrong, on one line: dbt's error, else each failed node with what dbt said of it (a dropped
+        connection, a test's failing rows)."""
+        if self.error:
+            return self.error
+        return "; ".join(f"{node.name}: {_one_line(node.message)[:200]}" if node.message else node.name
+                         for node in self.failed_nodes)
 
 
 @contextmanager
@@ -109,7 +119,7 @@ class DbtInvoker:
         global_flags = ["--no-version-check"] + (["--quiet"] if self.quiet else [])
         argv = [*global_flags, *command, *self.base_args(), *extra]
         os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "False")
-        result = dbtRunner(manifest=manifest, callbacks=self.callbacks).invoke(argv)
+        result = dbtRunner(manifest=manifest, callbacks=[*self.callbacks, *faults.dbt_callbacks()]).invoke(argv)
         error = None
         if result.exception is not None:
             error = redact_text(_one_line(result.exception), self.project.connection.secrets)

@@ -74,15 +74,15 @@ def require_target_database(item: dict[str, Any], invoker: DbtInvoker) -> None:
     database = str(item.get("database") or "")
     if home and database and database.lower() != home.lower():
         raise BadInput(f"selection: {item['unique_id']} builds into database {database!r}, not {home!r}, the one "
-                       f"steward's connection opens (the profile's path); steward keeps rollback points only there: "
-                       f"exclude it (--exclude {item['name']}) or build it with plain dbt")
+                       f"steward's connection opens (the profile's database); steward keeps rollback points only "
+                       f"there: exclude it (--exclude {item['name']}) or build it with plain dbt")
 
 
 def target_database(adapter_type: str, settings: dict[str, Any]) -> str:
-    """The database steward's own connection works in. DuckDB: the file it opens, named as DuckDB names it
-    (its file name up to the first dot; `memory` in memory), whatever `database` says: that may be the alias
-    of an attached file."""
-    if adapter_type == "duckdb":
+    """The database steward's own connection works in: the profile's `database`, which steward's DuckDB connection
+    opens as its default catalog (an attached file's alias included: see warehouse.connect), else DuckDB's name
+    for the file (its name up to the first dot; `memory` in memory)."""
+    if adapter_type == "duckdb" and not settings.get("database"):
         path = str(settings.get("path") or ":memory:")
         if path == ":memory:":
             return "memory"

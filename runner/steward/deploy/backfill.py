@@ -8,6 +8,10 @@ batch is checkpointed as done only after its build and its tests pass, to a fsyn
 and to `steward_backfill_batches` in the rollback schema; `--resume` skips every batch either
 says is done. The deploy lock is held throughout, and a rollback point of the model is made
 before the first batch, so `steward rollback --deploy-id <backfill id>` undoes the whole backfill.
+
+A backfill that was killed (journalled `backfilling`, never `succeeded` or `failed`) blocks every other deploy
+until a person chooses: `steward recover` restores its rollback point, undoing every batch; `--resume` continues
+it from the batches done. A failed batch is journalled `failed` and kept for `--resume` (or `steward rollback`).
 """
 
 from __future__ import annotations
@@ -23,16 +27,17 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+from steward import faults
 from steward.config import validation
 from steward.config.context import Context
 from steward.dbt.invocation import TEST_TYPES, DbtInvoker, DbtOutcome
 from steward.dbt.plan import require_target_database
 from steward.deploy.flow import new_deploy_id
 from steward.deploy.ledger import Ledger
-from steward.deploy.restore import recovery_command
-from steward.errors import BadInput, DbtFailed, RecoveryRequired
+from steward.deploy.restore import interrupted, recoverable
+from steward.errors import BadInput, DbtFailed, StorageFailed
 from steward.warehouse import Relation, Warehouse, opened
-from steward.warehouse.journal import DeployRecord
+from steward.warehouse.journal import DeployRecord, timestamp
 from steward.warehouse.lock import DeployLock, LockHolder
 from steward.warehouse.rollback import RollbackStore
 
@@ -191,11 +196,17 @@ class LocalCheckpoints:
         self.directory = directory
 
     def write(self, checkpoint: Checkpoint) -> None:
-        self.directory.mkdir(parents=True, exist_ok=True)
-        with (self.directory / f"{checkpoint.backfill_id}.jsonl").open("a") as handle:
-            handle.write(json.dumps(asdict(checkpoint), sort_keys=True) + "\n")
-            handle.flush()
-            os.fsync(handle.fileno())
+        path = self.directory / f"{checkpoint.backfill_id}.jsonl"
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            with path.open("a") as handle:
+                handle.write(json.dumps(asdict(checkpoint), sort_keys=True) + "\n")
+                handle.flush()
+                os.fsync(handle.fileno())
+        except OSError as exc:
+            raise StorageFailed(f"cannot write the backfill journal {path}: {exc.strerror or exc}; the backfill "
+                                "stopped: once it can be written, continue it with --resume or undo it with "
+                                "steward recover") from exc
 
     def read(self) -> list[Checkpoint]:
         found: list[Checkpoint] = []
@@ -248,7 +259,7 @@ class Checkpoints:
     def write(self, event: str, batch: Batch | None = None, detail: str | None = None) -> None:
         checkpoint = Checkpoint(self.base.backfill_id, self.base.target, self.base.model, self.base.window, event,
                                 _iso(batch.start) if batch else None,
-                                datetime.now(timezone.utc).isoformat(timespec="seconds"), detail)
+                                timestamp(datetime.now(timezone.utc)), detail)
         self.local.write(checkpoint)
         with opened(self.context.project.connection) as warehouse:
             remote = WarehouseCheckpoints(warehouse, self.context.policy.rollback_schema)
@@ -281,8 +292,8 @@ def reconcile(context: Context, warehouse: Warehouse, backfill_id: str) -> None:
         local_store.write(checkpoint)
 
 
-def unfinished_backfill(checkpoints: list[Checkpoint], model: str, window: str) -> str | None:
-    """The latest backfill of this model and window that never finished."""
+def latest_unfinished(checkpoints: list[Checkpoint], model: str, window: str) -> str | None:
+    """The latest backfill of this model and window that never finished (it may have been undone since)."""
     finished = {c.backfill_id for c in checkpoints if c.event == "finished"}
     started = sorted((c.recorded_at, c.backfill_id) for c in checkpoints
                      if c.model == model and c.window == window and c.event == "started"
@@ -304,25 +315,37 @@ def backfill(context: Context, options: BackfillOptions, invoker: DbtInvoker,
     planned = batches(start, end, options.batch_size)
     now = datetime.now(timezone.utc)
     backfill_id = new_deploy_id(now)
-    holder = LockHolder(backfill_id, socket.gethostname(), os.getpid(), now.isoformat(timespec="seconds"),
-                        (now + context.policy.lock_lease).isoformat(timespec="seconds"))
+    holder = LockHolder(backfill_id, socket.gethostname(), os.getpid(), timestamp(now),
+                        timestamp(now + context.policy.lock_lease))
     ledger = Ledger(context)
-    with DeployLock(context.project, holder, context.policy.rollback_schema):
+    with DeployLock(context.project, holder, context.policy.rollback_schema) as lock, \
+            recoverable(context, f"backfill {backfill_id}"):
+        # What the journal says is checked before dbt parses: a refusal costs no parse. (`--select` names one
+        # model, which resolve_target below makes sure of.)
+        with opened(context.project.connection) as warehouse:
+            records = ledger.records(warehouse)
+            checkpoints = all_checkpoints(context, warehouse)
+        model = options.select
+        previous = latest_unfinished(checkpoints, model, window)
+        if previous is not None and records.get(previous, None) is not None \
+                and records[previous].state == "rolled_back":
+            if options.resume:
+                raise BadInput(f"--resume: backfill {previous} of {model} over this window was undone "
+                               "(steward recover or rollback); run it again without --resume")
+            previous = None
+        # The backfill being resumed is the one unfinished deploy that may stand: resuming is how it finishes.
+        blocking = sorted((r for r in records.values() if r.unfinished
+                           and not (options.resume and r.deploy_id == previous)), key=lambda r: r.started_at)
+        if blocking:
+            raise interrupted(context, blocking[0])
+        if options.resume and previous is None:
+            raise BadInput(f"--resume: no unfinished backfill of {model} over {options.start} .. "
+                           f"{options.end} by {options.batch_size} on target {context.project.target_name}")
         invoker.ensure_packages()
         # One parse for the whole backfill: the window reaches the models through vars read when
         # they compile, so every batch builds from this manifest instead of parsing again.
         manifest = invoker.parse()
-        target = resolve_target(context, invoker, options.select, manifest)
-        with opened(context.project.connection) as warehouse:
-            unfinished = ledger.unfinished(warehouse)
-            if unfinished:
-                raise RecoveryRequired(f"deploy {unfinished[0].deploy_id} was interrupted in state "
-                                       f"{unfinished[0].state}; run: {recovery_command(context)}")
-            checkpoints = all_checkpoints(context, warehouse)
-        previous = unfinished_backfill(checkpoints, target.name, window)
-        if options.resume and previous is None:
-            raise BadInput(f"--resume: no unfinished backfill of {target.name} over {options.start} .. "
-                           f"{options.end} by {options.batch_size} on target {context.project.target_name}")
+        target = resolve_target(context, invoker, model, manifest)
         if previous and not options.resume:
             echo(f"note: backfill {previous} of the same window did not finish; this one runs every batch "
                  "(--resume continues it instead)")
@@ -337,13 +360,14 @@ def backfill(context: Context, options: BackfillOptions, invoker: DbtInvoker,
             with opened(context.project.connection) as warehouse:
                 reconcile(context, warehouse, backfill_id)
         journal = Checkpoints(context, backfill_id, target.name, window)
-        record = _start(context, ledger, journal, result, options)
+        record = _start(context, ledger, journal, result, options, records.get(backfill_id))
         for batch in planned:
             label = f"backfill {target.name}: batch {batch.number}/{len(planned)} {batch.describe()}"
             if batch in result.skipped:
                 echo(f"{label} already done; skipped")
                 continue
             began = time.monotonic()
+            lock.ensure_held()  # a connection dropped during the last batch takes the lock's session with it
             outcome = _run_batch(context, invoker, journal, target, batch, manifest)
             if not outcome.success:
                 failure = outcome.error or ", ".join(f"{n.name} {n.status}" for n in outcome.failed_nodes)
@@ -356,6 +380,7 @@ def backfill(context: Context, options: BackfillOptions, invoker: DbtInvoker,
                     f"fix the cause and continue with --resume, or undo the whole backfill: "
                     f"steward rollback --deploy-id {backfill_id} --target {context.project.target_name}")
             journal.write("batch_done", batch)
+            faults.reached("backfill.batch-done", str(batch.number))
             result.ran.append(batch)
             tests = [n for n in outcome.nodes if n.resource_type in TEST_TYPES]
             echo(f"{label} done in {time.monotonic() - began:.1f}s; tests {len(tests)}/{len(tests)} passed")
@@ -366,25 +391,31 @@ def backfill(context: Context, options: BackfillOptions, invoker: DbtInvoker,
 
 
 def _start(context: Context, ledger: Ledger, journal: Checkpoints, result: BackfillResult,
-           options: BackfillOptions) -> DeployRecord:
-    """Journal the start; before the first batch of a new backfill, make its rollback point."""
+           options: BackfillOptions, resumed: DeployRecord | None) -> DeployRecord:
+    """Journal the start; before the first batch of a new backfill, make its rollback point. From here until it
+    succeeds or a batch fails, the backfill is unfinished: killed, it waits for `recover` or `--resume`."""
     journal.write("started", detail="resumed" if result.resumed else None)
     git = context.environment.git
-    record = ledger.records(None).get(result.backfill_id) or DeployRecord(
-        deploy_id=result.backfill_id, project=context.project.name, target=context.project.target_name,
-        tier=context.tier, adapter=context.project.adapter_type, host=socket.gethostname(), pid=os.getpid(),
-        user=getpass.getuser(), started_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        keep_until=(datetime.now(timezone.utc) + context.policy.rollback_retention).isoformat(timespec="seconds"),
-        git_branch=git.branch, git_sha=git.sha, selection=options.select,
-        # A failed backfill is left as built for --resume, so it is never an unfinished deploy to recover.
-        auto_rollback=False, relations=(str(result.target.relation),),
-    ).advanced("planned", f"backfill of {result.target.name}")
+    now = datetime.now(timezone.utc)
     with opened(context.project.connection) as warehouse:
+        record = resumed
+        if record is None:
+            record = ledger.write(DeployRecord(
+                deploy_id=result.backfill_id, project=context.project.name, target=context.project.target_name,
+                tier=context.tier, adapter=context.project.adapter_type, host=socket.gethostname(), pid=os.getpid(),
+                user=getpass.getuser(), started_at=timestamp(now),
+                keep_until=timestamp(now + context.policy.rollback_retention),
+                git_branch=git.branch, git_sha=git.sha, selection=options.select,
+                # A failed batch is left as built for --resume: a failed backfill is not a deploy to recover.
+                auto_rollback=False, relations=(str(result.target.relation),),
+            ).advanced("planned", f"backfill of {result.target.name}"), warehouse)
         store = RollbackStore(warehouse, context.policy.rollback_schema)
         store.ensure()
         if not store.entries(result.backfill_id):
             store.create(result.backfill_id, [result.target.relation])
-        return ledger.write(record, warehouse)
+        # The detail is the window, so the message that stops other deploys can say how to resume this one.
+        window = f"--start '{options.start}' --end '{options.end}' --batch-size {options.batch_size}"
+        return ledger.write(record.advanced("backfilling", window), warehouse)
 
 
 def _run_batch(context: Context, invoker: DbtInvoker, journal: Checkpoints, target: Target,

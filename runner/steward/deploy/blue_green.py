@@ -40,6 +40,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from steward import faults
 from steward.changes import state
 from steward.dbt.invocation import DbtInvoker, DbtOutcome, environment_overlay
 from steward.dbt.plan import AUDIT_TABLE, Plan
@@ -51,11 +52,11 @@ from steward.deploy.flow import (
     build_args,
     conclude,
     forget_row_counts,
+    report_after_failure,
     run_context,
     vars_args,
 )
-from steward.deploy.reporting import write_reports
-from steward.errors import BadInput, DbtFailed
+from steward.errors import BadInput, ConnectionLost, DbtFailed
 from steward.warehouse import Described, Relation, Warehouse, opened, rename_relations, warehouse_class
 from steward.warehouse.rollback import RollbackEntry, RollbackStore
 
@@ -289,6 +290,7 @@ def _swap(warehouse: Warehouse, store: RollbackStore, deploy_id: str, staged: Se
                                          described[item.stage].comments)) for item in staged_views},
         **{view: ("view", described[view]) for view in externals}})
     store.save(*entries)
+    faults.reached("publish.swapped", warehouse=warehouse)
     return entries
 
 
@@ -326,29 +328,30 @@ def deploy_blue_green(session: DeploySession) -> DeployResult:
         except BaseException as interrupted:
             outcome = DbtOutcome(command="build", success=False, error=f"interrupted: {interrupted!r}")
         result.outcome = outcome
+        session.lock.ensure_held()  # a connection dropped during the build takes the lock's session with it
         with opened(project.connection) as warehouse:
             if not outcome.success:
-                failure = outcome.error or ", ".join(node.name for node in outcome.failed_nodes)
+                failure = outcome.failure
                 kept = _end_stage(warehouse, stage, keep=options.keep_stage)
                 result.record = ledger.write(record.advanced("rejected", f"{failure}; prod untouched"), warehouse)
-                result.report_dir = write_reports(context, result, warehouse)
                 raise DbtFailed(f"deploy {record.deploy_id} failed ({failure}); nothing was published, prod is "
-                                f"untouched; {kept}; report: {result.report_dir}")
+                                f"untouched; {kept}; {report_after_failure(context, result, warehouse)}")
             record = ledger.write(record.advanced("publishing"), warehouse)
             store = RollbackStore(warehouse, schema)
             try:
                 result.rollback_point = publish(warehouse, store, record.deploy_id, staged, before)
+            except ConnectionLost:
+                raise  # whether the publish committed is for `steward recover` to find out
             except Exception as exc:
                 failure = f"publish failed and was undone: {' '.join(str(exc).split())}"
                 forget_row_counts(warehouse, parsed.manifest, record.deploy_id, result.warnings)
                 kept = _end_stage(warehouse, stage, keep=options.keep_stage)
                 result.record = ledger.write(record.advanced("rejected", f"{failure}; prod untouched"), warehouse)
-                result.report_dir = write_reports(context, result, warehouse)
                 raise DbtFailed(f"deploy {record.deploy_id}: {failure}; prod is untouched; {kept}; "
-                                f"report: {result.report_dir}") from exc
+                                f"{report_after_failure(context, result, warehouse)}") from exc
+            faults.reached("publish.committed", warehouse=warehouse)
             _end_stage(warehouse, stage, keep=False)
-            result.record = ledger.write(record.advanced("succeeded", f"published {len(staged)} relation(s)"),
-                                         warehouse)
+            result.record = record
         # The runner's connection is closed while dbt runs: DuckDB admits one writer. The deploy is published:
         # an interrupt here still gets its report before it is passed on.
         interrupted: BaseException | None = None
@@ -358,7 +361,7 @@ def deploy_blue_green(session: DeploySession) -> DeployResult:
             interrupted = exc
             result.warnings.append(f"the refresh of steward's lineage and scorecard was interrupted ({exc!r})")
         with opened(project.connection) as warehouse:
-            conclude(session, warehouse)
+            conclude(session, warehouse, f"published {len(staged)} relation(s)")
         if interrupted is not None:
             raise interrupted
         return result
@@ -389,7 +392,7 @@ def refresh_observability(invoker: DbtInvoker, parsed: state.ParsedProject, sele
     except Exception as exc:
         outcome = DbtOutcome(command="run", success=False, error=" ".join(str(exc).split()))
     if not outcome.success:
-        failure = outcome.error or ", ".join(node.name for node in outcome.failed_nodes)
+        failure = outcome.failure
         warnings.append(f"steward's lineage and scorecard were not refreshed after the publish ({failure}); they "
                         f"describe the previous run until the next one")
 

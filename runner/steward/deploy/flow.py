@@ -18,6 +18,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from steward import faults
 from steward.changes import classify, state
 from steward.config import validation
 from steward.config.context import Context
@@ -27,11 +28,11 @@ from steward.dbt.invocation import DbtInvoker, environment_overlay
 from steward.dbt.plan import Plan, make_plan
 from steward.deploy.ledger import Ledger, prune_points
 from steward.deploy.reporting import write_reports
-from steward.deploy.restore import recovery_command
+from steward.deploy.restore import interrupted, recoverable, restore_deploy
 from steward.deploy.result import DeployOptions, DeployResult
-from steward.errors import RecoveryRequired
-from steward.warehouse import Relation, Warehouse
-from steward.warehouse.journal import DeployRecord, WarehouseJournal
+from steward.errors import StewardError, StorageFailed
+from steward.warehouse import Relation, Warehouse, opened
+from steward.warehouse.journal import DeployRecord, WarehouseJournal, timestamp
 from steward.warehouse.lock import DeployLock, LockHolder
 
 
@@ -82,8 +83,8 @@ def new_record(context: Context, options: DeployOptions, plan: Plan | None, now:
     record = DeployRecord(
         deploy_id=new_deploy_id(now), project=context.project.name, target=context.project.target_name,
         tier=context.tier, adapter=context.project.adapter_type, host=socket.gethostname(), pid=os.getpid(),
-        user=getpass.getuser(), started_at=now.isoformat(timespec="seconds"),
-        keep_until=(now + context.policy.rollback_retention).isoformat(timespec="seconds"),
+        user=getpass.getuser(), started_at=timestamp(now),
+        keep_until=timestamp(now + context.policy.rollback_retention),
         git_branch=git.branch, git_sha=git.sha, selection=options.select, exclusion=options.exclude,
         full_refresh=options.full_refresh, auto_rollback=options.auto_rollback,
         override_reason=options.override_reason,
@@ -129,6 +130,7 @@ class DeploySession:
     record: DeployRecord
     parsed: state.ParsedProject
     result: DeployResult
+    lock: DeployLock  # held throughout; `ensure_held` before touching the warehouse after a long dbt run
 
 
 # A deploy strategy: builds and ships what the session planned, returns its result or raises a StewardError.
@@ -153,11 +155,15 @@ def run(context: Context, options: DeployOptions, invoker: DbtInvoker, strategie
 
     ledger = Ledger(context)
     schema = context.policy.rollback_schema
-    record = ledger.write(new_record(context, options, None, now), None)
+    try:
+        record = ledger.write(new_record(context, options, None, now), None)
+    except StorageFailed as failure:
+        raise StorageFailed(f"{failure}; nothing was changed") from failure
     holder = LockHolder(record.deploy_id, record.host, record.pid, record.started_at,
-                        (now + context.policy.lock_lease).isoformat(timespec="seconds"))
+                        timestamp(now + context.policy.lock_lease))
     # The lock comes before dbt parses anything, so a contender is turned away at once.
-    with DeployLock(context.project, holder, schema), environment_overlay(recording_switch(context)):
+    with DeployLock(context.project, holder, schema) as lock, environment_overlay(recording_switch(context)), \
+            recoverable(context, f"deploy {record.deploy_id}"):
         invoker.ensure_packages()
         # One parse serves the plan and the build.
         manifest = invoker.parse(vars_args(options), parse_state=deploy_parse_state(context))
@@ -166,19 +172,61 @@ def run(context: Context, options: DeployOptions, invoker: DbtInvoker, strategie
         warnings += classify.gate(context, invoker, shipped(options, plan), options.allow_breaking, parsed)
         record = replace(record, relations=tuple(str(r) for r in plan.relations))
         result = DeployResult(record=record, plan=plan, warnings=warnings, checks=checks)
-        return strategies[strategy_of(context, options)](
-            DeploySession(context, options, invoker, ledger, record, parsed, result))
+        session = DeploySession(context, options, invoker, ledger, record, parsed, result, lock)
+        try:
+            return strategies[strategy_of(context, options)](session)
+        except StorageFailed as failure:
+            raise undo(session, failure) from failure
 
 
-def conclude(session: DeploySession, warehouse: Warehouse) -> DeployResult:
-    """What every successful deploy does last, whatever its strategy, still under the lock: keep the target's
-    state of what it shipped, delete expired rollback points, write the reports."""
+def conclude(session: DeploySession, warehouse: Warehouse, detail: str | None = None) -> DeployResult:
+    """What every successful deploy does last, whatever its strategy, still under the lock: write the reports,
+    journal the deploy as succeeded, keep the target's state of what it shipped, delete expired rollback points.
+
+    The report comes before the `succeeded` record: until that record, a failure (a report that cannot be
+    written, a kill) undoes the deploy; after it, the deploy stands and what follows can only warn."""
     context, result = session.context, session.result
-    built = shipped(session.options, result.plan)
-    state.keep(context.project, built or (), whole_project=built is None, parsed=session.parsed.path)
-    result.pruned = prune_expired(context, session.ledger, warehouse, result.record, result.warnings)
+    result.record = result.record.advanced("succeeded", detail)
     result.report_dir = write_reports(context, result, warehouse)
+    session.ledger.write(result.record, warehouse)
+    faults.reached("deploy.succeeded", warehouse=warehouse)
+    built = shipped(session.options, result.plan)
+    try:
+        state.keep(context.project, built or (), whole_project=built is None, parsed=session.parsed.path)
+    except OSError as exc:
+        result.warnings.append(f"the target's state was not kept ({exc}); --changed-only and the breaking-change "
+                               "gate compare with the state kept before")
+    result.pruned = prune_expired(context, session.ledger, warehouse, result.record, result.warnings)
     return result
+
+
+def report_after_failure(context: Context, result: DeployResult, warehouse: Warehouse) -> str:
+    """Write a failed deploy's report and say where; when it cannot be written, say why instead of letting that
+    hide the failure being reported."""
+    try:
+        result.report_dir = write_reports(context, result, warehouse)
+    except StorageFailed as failure:
+        return f"no report: {failure}"
+    return f"report: {result.report_dir}"
+
+
+def undo(session: DeploySession, failure: StorageFailed) -> StewardError:
+    """The journal or the report could not be written before the deploy was journalled as succeeded: restore what
+    it changed (journalled in the warehouse only, if the local journal is what failed) and say so. A restore that
+    fails raises RollbackFailed (exit 5) instead."""
+    context, ledger, deploy_id = session.context, session.ledger, session.record.deploy_id
+    with opened(context.project.connection) as warehouse:
+        record = ledger.records(warehouse).get(deploy_id)
+        if record is None or not record.unfinished:
+            return StorageFailed(f"{failure}; deploy {deploy_id} had changed nothing")
+        if record.state != "failed":
+            record = ledger.write(record.advanced("failed", str(failure)), warehouse)
+        forget_row_counts(warehouse, session.parsed.manifest, deploy_id, session.result.warnings)
+        result = session.result
+        result.record, result.restored, result.mismatches = restore_deploy(context, ledger, warehouse, record)
+        # A report written before the failure said succeeded: it now says what happened, where it can be written.
+        report = report_after_failure(context, result, warehouse)
+    return StorageFailed(f"{failure}; deploy {deploy_id} was undone: {result.record.detail}; {report}")
 
 
 def prune_expired(context: Context, ledger: Ledger, warehouse: Warehouse, record: DeployRecord,
@@ -219,9 +267,7 @@ def admit(context: Context, ledger: Ledger, warehouse: Warehouse, record: Deploy
     WarehouseJournal(warehouse, context.policy.rollback_schema).ensure()
     unfinished = ledger.unfinished(warehouse, excluding=record.deploy_id)
     if unfinished:
-        raise RecoveryRequired(
-            f"deploy {unfinished[0].deploy_id} was interrupted in state {unfinished[0].state}; "
-            f"run: {recovery_command(context)}")
+        raise interrupted(context, unfinished[0])
     return ledger.write(record.advanced("locked"), warehouse)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from steward import faults
 from steward.dbt.invocation import DbtOutcome, environment_overlay
 from steward.deploy.flow import (
     DeployResult,
@@ -13,9 +14,9 @@ from steward.deploy.flow import (
     build_args,
     conclude,
     forget_row_counts,
+    report_after_failure,
     run_context,
 )
-from steward.deploy.reporting import write_reports
 from steward.deploy.restore import restore_deploy
 from steward.errors import DbtFailed
 from steward.warehouse import opened
@@ -32,6 +33,7 @@ def deploy_in_place(session: DeploySession) -> DeployResult:
         store.ensure()
         result.rollback_point = store.create(record.deploy_id, result.plan.relations)
         record = ledger.write(record.advanced("snapshotted"), warehouse)
+        faults.reached("deploy.snapshotted", warehouse=warehouse)
         record = ledger.write(record.advanced("building"), warehouse)
     # The runner's connection is closed while dbt builds: DuckDB admits one writer.
     try:
@@ -40,9 +42,10 @@ def deploy_in_place(session: DeploySession) -> DeployResult:
     except BaseException as interrupted:
         outcome = DbtOutcome(command="build", success=False, error=f"interrupted: {interrupted!r}")
     result.outcome = outcome
+    session.lock.ensure_held()  # a connection dropped during the build takes the lock's session with it
     with opened(context.project.connection) as warehouse:
         store = RollbackStore(warehouse, schema)
-        failure = outcome.error or ", ".join(node.name for node in outcome.failed_nodes)
+        failure = outcome.failure
         if outcome.success:
             try:
                 with warehouse.transaction():
@@ -51,16 +54,14 @@ def deploy_in_place(session: DeploySession) -> DeployResult:
                 outcome = replace(outcome, success=False)
                 failure = f"a view outside the deploy could not be recreated: {' '.join(str(exc).split())}"
         if outcome.success:
-            result.record = ledger.write(record.advanced("succeeded"), warehouse)
+            result.record = record
             return conclude(session, warehouse)
         record = ledger.write(record.advanced("failed", failure), warehouse)
         forget_row_counts(warehouse, manifest, record.deploy_id, result.warnings)
         if not options.auto_rollback:
             result.record = record
-            result.report_dir = write_reports(context, result, warehouse)
             raise DbtFailed(f"deploy {record.deploy_id} failed ({failure}); --no-rollback: left as built; "
-                            f"rollback point kept; report: {result.report_dir}")
+                            f"rollback point kept; {report_after_failure(context, result, warehouse)}")
         result.record, result.restored, result.mismatches = restore_deploy(context, ledger, warehouse, record)
-        result.report_dir = write_reports(context, result, warehouse)
-    raise DbtFailed(f"deploy {record.deploy_id} failed ({failure}); restored {len(result.restored)} relation(s), "
-                    f"counts, checksums, grants and comments verified; report: {result.report_dir}")
+        report = report_after_failure(context, result, warehouse)
+    raise DbtFailed(f"deploy {record.deploy_id} failed ({failure}); {result.record.detail}; {report}")

@@ -6,20 +6,30 @@ from __future__ import annotations
 from datetime import datetime
 
 from steward.config.context import Context
+from steward.errors import StorageFailed
 from steward.warehouse import Warehouse
 from steward.warehouse.journal import DeployRecord, LocalJournal, WarehouseJournal, merge
 from steward.warehouse.rollback import RollbackStore
 
 
 class Ledger:
-    """Writes each journal record locally first, then to the warehouse when one is open."""
+    """Writes each journal record locally first, then to the warehouse when one is open.
+
+    A record the local journal cannot take (disk full, permissions) is written nowhere and raises StorageFailed;
+    the records after it (the undo that follows) go to the warehouse only, so the undo is on record somewhere."""
 
     def __init__(self, context: Context) -> None:
         self.context = context
         self.local = LocalJournal(context.project.target_path / "steward" / "journal")
+        self.local_failure: StorageFailed | None = None
 
     def write(self, record: DeployRecord, warehouse: Warehouse | None) -> DeployRecord:
-        self.local.write(record)
+        if self.local_failure is None:
+            try:
+                self.local.write(record)
+            except StorageFailed as failure:
+                self.local_failure = failure
+                raise
         if warehouse is not None:
             WarehouseJournal(warehouse, self.context.policy.rollback_schema).write(record)
         return record

@@ -8,20 +8,21 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 from steward.config.context import Context
+from steward.deploy.blue_green import Stage
 from steward.deploy.ledger import Ledger, prune_points
-from steward.deploy.restore import restore_deploy
-from steward.errors import BadInput, RecoveryRequired, SafetyRefused
-from steward.warehouse import opened
-from steward.warehouse.journal import DeployRecord
+from steward.deploy.restore import NOTHING_CHANGED, interrupted, recoverable, restore_deploy
+from steward.errors import BadInput, SafetyRefused
+from steward.warehouse import Relation, Warehouse, opened
+from steward.warehouse.journal import DeployRecord, timestamp
 from steward.warehouse.lock import DeployLock, LockHolder
 from steward.warehouse.rollback import Mismatch, RollbackEntry, RollbackStore
 
 
 @dataclass(frozen=True)
 class RollbackOutcome:
-    record: DeployRecord
+    record: DeployRecord  # as journalled: its detail says what was restored
     restored: tuple[RollbackEntry, ...]
-    mismatches: tuple[Mismatch, ...]
+    mismatches: tuple[Mismatch, ...]  # changed since the restore, not by it (noted in the record's detail)
     already: bool  # the deploy had been rolled back before: nothing was done
 
 
@@ -41,20 +42,20 @@ class PruneOutcome:
 def maintenance_lock(context: Context, purpose: str) -> DeployLock:
     now = datetime.now(timezone.utc)
     holder = LockHolder(f"{purpose}-{now:%Y%m%dT%H%M%SZ}", socket.gethostname(), os.getpid(),
-                        now.isoformat(timespec="seconds"),
-                        (now + context.policy.lock_lease).isoformat(timespec="seconds"))
+                        timestamp(now),
+                        timestamp(now + context.policy.lock_lease))
     return DeployLock(context.project, holder, context.policy.rollback_schema)
 
 
 def rollback(context: Context, deploy_id: str | None = None) -> RollbackOutcome:
     """Restore a deploy's kept rollback point (--last when deploy_id is None) and verify it."""
     ledger = Ledger(context)
-    with maintenance_lock(context, "rollback"), opened(context.project.connection) as warehouse:
+    with maintenance_lock(context, "rollback"), opened(context.project.connection) as warehouse, \
+            recoverable(context, "rollback"):
         records = ledger.records(warehouse)
         unfinished = [r for r in records.values() if r.unfinished]
         if unfinished:
-            raise RecoveryRequired(f"deploy {unfinished[0].deploy_id} was interrupted in state "
-                                   f"{unfinished[0].state}; run `steward recover` first")
+            raise interrupted(context, unfinished[0])
         ordered = sorted(records.values(), key=lambda r: r.started_at, reverse=True)
         candidates = [r for r in ordered if r.state in ("succeeded", "failed", "rolled_back")]
         if deploy_id is None:
@@ -81,15 +82,26 @@ def rollback(context: Context, deploy_id: str | None = None) -> RollbackOutcome:
 
 
 def recover(context: Context) -> list[RollbackOutcome]:
-    """Finish every interrupted deploy by restoring its rollback point. Idempotent."""
+    """Finish every interrupted deploy and backfill by restoring its rollback point, so each touched relation is
+    as it was before it, never part old and part new; the journal says `rolled_back` and what was restored. A
+    deploy journalled as succeeded is complete and left alone. Idempotent."""
     ledger = Ledger(context)
     outcomes = []
-    with maintenance_lock(context, "recover"), opened(context.project.connection) as warehouse:
+    with maintenance_lock(context, "recover"), opened(context.project.connection) as warehouse, \
+            recoverable(context, "recover"):
         RollbackStore(warehouse, context.policy.rollback_schema).ensure()
         for record in ledger.unfinished(warehouse):
             record, restored, mismatches = restore_deploy(context, ledger, warehouse, record)
+            if record.strategy == "blue-green":
+                _drop_stage(context, warehouse, record)
             outcomes.append(RollbackOutcome(record, tuple(restored), tuple(mismatches), already=False))
     return outcomes
+
+
+def _drop_stage(context: Context, warehouse: Warehouse, record: DeployRecord) -> None:
+    """An interrupted blue-green deploy may have left its stage (built, or half-built): nothing anyone needs."""
+    relations = [Relation(*name.split(".", 1)) for name in record.relations]
+    Stage.for_adapter(context.project.adapter_type, relations).clear(warehouse)
 
 
 def list_deploys(context: Context) -> list[DeployListing]:
@@ -101,8 +113,10 @@ def list_deploys(context: Context) -> list[DeployListing]:
             if record.state == "planned":
                 continue
             if record.deploy_id not in points:
-                # A rejected blue-green deploy published nothing, so it never had a point.
-                point = "pruned" if record.state not in ("locked", "staging", "rejected") else "none"
+                # A rejected blue-green deploy published nothing, so it never had a point; nor had a deploy
+                # interrupted before it changed anything.
+                never = record.state in ("locked", "staging", "rejected") or record.detail == NOTHING_CHANGED
+                point = "none" if never else "pruned"
             elif points[record.deploy_id]:
                 point = "restored"
             else:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from steward.config.context import Context
 from steward.deploy.result import DeployResult
+from steward.errors import StorageFailed
 from steward.redact import redact_text
 from steward.reports.collect import collect
 from steward.reports.formats import write_all
@@ -69,17 +70,20 @@ def _failure(result: DeployResult) -> str | None:
 def write_reports(context: Context, result: DeployResult, warehouse: Warehouse) -> Path:
     """Write deploy.json, the run's dbt artifacts and every report format under target/steward/<deploy-id>/."""
     directory = report_dir(context, result.deploy_id)
-    directory.mkdir(parents=True, exist_ok=True)
     secrets = context.project.connection.secrets
 
     def redact(text: str) -> str:
         return redact_text(text, secrets)
 
     view = deploy_view(context, result, warehouse)
-    write_deploy_data(directory, view, redact)
-    write_artifacts(directory, context.project.target_path, result.record.started_at, redact)
     project = context.project
-    report = collect(directory, project.name, project.target_name, project.adapter_type, warehouse,
-                     str(project.connection.settings.get("schema") or ""), deploy=view)
-    write_all(report, directory, redact)
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        write_deploy_data(directory, view, redact)
+        write_artifacts(directory, context.project.target_path, result.record.started_at, redact)
+        report = collect(directory, project.name, project.target_name, project.adapter_type, warehouse,
+                         str(project.connection.settings.get("schema") or ""), deploy=view)
+        write_all(report, directory, redact)
+    except OSError as exc:
+        raise StorageFailed(f"cannot write the report directory {directory}: {exc.strerror or exc}") from exc
     return directory

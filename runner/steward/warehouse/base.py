@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from typing import Any
 
-from steward.errors import BadInput
+from steward.errors import BadInput, ConnectionLost
 
 # Relations measured per statement: enough to pay one round trip for many, short enough to stay readable in logs.
 FINGERPRINTS_PER_STATEMENT = 50
@@ -26,14 +26,17 @@ class Relation:
 
 @dataclass(frozen=True, order=True)
 class Privilege:
-    """One privilege granted on a relation to a role other than its owner ('public' for everyone)."""
+    """One privilege granted on a relation, or on one of its columns, to a role other than its owner ('public'
+    for everyone)."""
 
     grantee: str
     privilege: str  # SELECT, INSERT, ...
     grantable: bool = False
+    column: str = ""  # '' for the relation itself
 
     def describe(self) -> str:
-        return f"{self.privilege} to {self.grantee}" + (" with grant option" if self.grantable else "")
+        on = f" ({self.column})" if self.column else ""
+        return f"{self.privilege}{on} to {self.grantee}" + (" with grant option" if self.grantable else "")
 
 
 @dataclass(frozen=True)
@@ -46,10 +49,11 @@ class Comments:
 
 @dataclass(frozen=True)
 class Described:
-    """A relation's grants and comments; None where they were not recorded (left as they are)."""
+    """A relation's grants, comments and owner; None where they were not recorded (left as they are)."""
 
     privileges: frozenset[Privilege] | None = None
     comments: Comments | None = None
+    owner: str | None = None  # the role owning it, where the warehouse has roles
 
 
 class Warehouse:
@@ -94,7 +98,9 @@ class Warehouse:
         try:
             yield self
         except BaseException:
-            self.rollback()
+            # A lost session rolled the transaction back with it: the error that stopped it is the one to tell.
+            with suppress(ConnectionLost):
+                self.rollback()
             raise
         self.commit()
 
@@ -121,7 +127,7 @@ class Warehouse:
         names = sorted({r.name for r in relations})
         rows = self.query(
             "select table_schema, table_name, table_type from information_schema.tables "
-            f"where table_schema in ({', '.join([self.param] * len(schemas))}) "
+            f"where table_catalog = current_database() and table_schema in ({', '.join([self.param] * len(schemas))}) "
             f"and table_name in ({', '.join([self.param] * len(names))})",
             [*schemas, *names],
         )
@@ -143,19 +149,40 @@ class Warehouse:
 
     # -- grants and comments: what a moved-back copy or a recreated view does not carry ----------
     def describe(self, relations: Sequence[Relation]) -> dict[Relation, Described]:
-        """The grants and comments of each relation, one catalog query for each."""
-        granted, commented = self.privileges(relations), self.comments(relations)
-        return {relation: Described(granted[relation], commented[relation]) for relation in relations}
+        """The grants, comments and owner of each relation, one catalog query for each."""
+        granted, commented, owned = self.privileges(relations), self.comments(relations), self.owners(relations)
+        return {relation: Described(granted[relation], commented[relation], owned.get(relation))
+                for relation in relations}
 
     def redescribe(self, wanted: Mapping[Relation, tuple[str, Described]]) -> None:
-        """Give each relation (with its kind, 'table' or 'view') the grants and comments in `wanted`; a
-        part that is None was not recorded and is left as it is."""
+        """Give each relation (with its kind, 'table' or 'view') the owner, grants and comments in `wanted`; a
+        part that is None was not recorded and is left as it is. The owner comes first: the grants an owner
+        holds are not grants to restore."""
+        self.set_owners({r: (kind, d.owner) for r, (kind, d) in wanted.items() if d.owner is not None})
         self.set_privileges({r: d.privileges for r, (_, d) in wanted.items() if d.privileges is not None})
         self.set_comments({r: (kind, d.comments) for r, (kind, d) in wanted.items() if d.comments is not None})
 
+    def owners(self, relations: Sequence[Relation]) -> dict[Relation, str]:
+        """The role owning each relation, in one catalog query; none where the warehouse has no roles (DuckDB)."""
+        return {}
+
+    def existing_owners(self, owners: Mapping[Relation, str]) -> dict[Relation, str]:
+        """`owners` less those whose role was dropped since it was recorded: such a relation stays with whoever
+        owns it now rather than stop the restore."""
+        return dict(owners)
+
+    def set_owners(self, wanted: Mapping[Relation, tuple[str, str]]) -> None:
+        """Give each relation (with its kind) back to the owner it had: a copy moved back in place, or a view
+        recreated, belongs to whoever made it."""
+        current = self.owners(list(wanted))
+        owners = self.existing_owners({relation: owner for relation, (_, owner) in wanted.items()})
+        for relation, owner in owners.items():
+            if current.get(relation) != owner:
+                self.execute(f"alter {wanted[relation][0]} {self.qualified(relation)} owner to {self.quote(owner)}")
+
     def privileges(self, relations: Sequence[Relation]) -> dict[Relation, frozenset[Privilege]]:
-        """What each relation grants to roles other than its owner (table-level grants), in one catalog
-        query; empty sets where the warehouse has no privileges (DuckDB)."""
+        """What each relation and its columns grant to roles other than its owner, in one catalog query; empty
+        sets where the warehouse has no privileges (DuckDB)."""
         return {relation: frozenset() for relation in relations}
 
     def applicable(self, privileges: Mapping[Relation, frozenset[Privilege]]) -> dict[Relation, frozenset[Privilege]]:
@@ -172,12 +199,16 @@ class Warehouse:
         current = self.privileges(list(wanted))
         for relation, privileges in wanted.items():
             for privilege in sorted(current[relation] - privileges):
-                self.execute(f"revoke {_privilege_type(privilege)} on {self.qualified(relation)} "
+                self.execute(f"revoke {self._granted(privilege)} on {self.qualified(relation)} "
                              f"from {self._grantee(privilege.grantee)}")
             for privilege in sorted(privileges - current[relation]):
-                self.execute(f"grant {_privilege_type(privilege)} on {self.qualified(relation)} "
+                self.execute(f"grant {self._granted(privilege)} on {self.qualified(relation)} "
                              f"to {self._grantee(privilege.grantee)}"
                              + (" with grant option" if privilege.grantable else ""))
+
+    def _granted(self, privilege: Privilege) -> str:
+        """What GRANT and REVOKE name: the privilege, and the column for a column-level grant."""
+        return _privilege_type(privilege) + (f" ({self.quote(privilege.column)})" if privilege.column else "")
 
     def _grantee(self, role: str) -> str:
         return "public" if role == "public" else self.quote(role)
@@ -228,8 +259,8 @@ class Warehouse:
     def relations_ending(self, schema: str, suffix: str) -> list[tuple[Relation, str]]:
         """(relation, 'table' or 'view') of every relation in `schema` whose name ends with `suffix`, views first."""
         rows = self.query(
-            "select table_name, table_type from information_schema.tables "
-            f"where table_schema = {self.param} and right(table_name, {len(suffix)}) = {self.param} order by 1",
+            "select table_name, table_type from information_schema.tables where table_catalog = current_database() "
+            f"and table_schema = {self.param} and right(table_name, {len(suffix)}) = {self.param} order by 1",
             (schema, suffix),
         )
         found = [(Relation(schema, str(name)), kind_of(table_type)) for name, table_type in rows]

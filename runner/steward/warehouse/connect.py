@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from steward.config.project import Connection
 from steward.errors import BadInput, DeployLocked
@@ -35,13 +36,7 @@ def opened(connection: Connection) -> Iterator[Warehouse]:
 def connect(connection: Connection) -> Warehouse:
     settings = connection.settings
     if connection.adapter_type == "duckdb":
-        import duckdb
-
-        path = str(settings.get("path") or ":memory:")
-        try:
-            return DuckDBWarehouse(duckdb.connect(path))
-        except duckdb.IOException as exc:
-            raise DeployLocked(_duckdb_lock_message(path, str(exc))) from exc
+        return _connect_duckdb(settings)
     if connection.adapter_type == "postgres":
         import psycopg2
 
@@ -75,6 +70,45 @@ def connect(connection: Connection) -> Warehouse:
 
 
 POSTGRES_TLS_SETTINGS = ("sslmode", "sslcert", "sslkey", "sslrootcert")
+
+
+def _connect_duckdb(settings: dict[str, Any]) -> DuckDBWarehouse:
+    """Open the database as dbt-duckdb opens it for the profile: its `config_options`, `extensions`, `settings` and
+    `attach`, then its `database` as the default catalog. That may be an attached file's alias (a MotherDuck or
+    attached-catalog profile): unqualified names, rollback copies and catalog lookups then all land where dbt
+    builds."""
+    import duckdb
+    from dbt.adapters.duckdb.credentials import Attachment
+
+    path = str(settings.get("path") or ":memory:")
+    try:
+        raw = duckdb.connect(path, config=dict(settings.get("config_options") or {}))
+    except duckdb.IOException as exc:
+        raise DeployLocked(_duckdb_lock_message(path, str(exc))) from exc
+    warehouse = DuckDBWarehouse(raw)
+    try:
+        present = {str(name): (bool(installed), bool(loaded)) for name, installed, loaded in
+                   raw.execute("select extension_name, installed, loaded from duckdb_extensions()").fetchall()}
+        for extension in settings.get("extensions") or []:
+            name, repository = (extension, None) if isinstance(extension, str) else (extension["name"],
+                                                                                    extension.get("repo"))
+            installed, loaded = present.get(str(name), (False, False))
+            if not installed:  # an extension built into DuckDB, or installed already, needs no download
+                raw.execute(f"install {name}" + (f" from {repository}" if repository else ""))
+            if not loaded:
+                raw.load_extension(name)
+        for key, value in (settings.get("settings") or {}).items():
+            raw.execute(f"set {key} = {warehouse.literal(str(value))}")
+        for attachment in settings.get("attach") or []:
+            raw.execute(Attachment.from_dict(attachment).to_sql())
+        database = settings.get("database")
+        if database and database != warehouse.scalar("select current_database()"):
+            raw.execute(f"use {warehouse.quote(str(database))}")
+    except duckdb.Error as exc:
+        warehouse.close()
+        raise BadInput(f"connection: cannot open DuckDB {path} as the profile says: {' '.join(str(exc).split())}") \
+            from exc
+    return warehouse
 
 
 def _duckdb_lock_message(path: str, error: str) -> str:

@@ -20,7 +20,8 @@ class DuckDBWarehouse(Warehouse):
 
     def view_definition(self, relation: Relation) -> str:
         sql = self.scalar(
-            "select sql from duckdb_views() where schema_name = ? and view_name = ? and not internal",
+            "select sql from duckdb_views() where database_name = current_database() and schema_name = ? "
+            "and view_name = ? and not internal",
             (relation.schema, relation.name),
         )
         # duckdb_views() returns the whole CREATE VIEW statement; keep what follows the first AS.

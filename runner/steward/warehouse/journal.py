@@ -13,14 +13,20 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from steward.warehouse import Warehouse
+from steward.errors import BadInput, StorageFailed
+from steward.warehouse import Relation, Warehouse
 
 # In-place: planned -> locked -> snapshotted -> building -> succeeded | failed -> rolled_back | rollback_failed.
 # Blue-green: planned -> locked -> staging -> publishing -> succeeded, or staging -> rejected (prod untouched).
-STATES = ("planned", "locked", "snapshotted", "building", "staging", "publishing", "succeeded", "failed", "rejected",
-          "rolled_back", "rollback_failed")
+# Backfill: planned -> backfilling -> succeeded | failed (kept for --resume); recover: -> rolled_back.
+STATES = ("planned", "locked", "snapshotted", "building", "staging", "publishing", "backfilling", "succeeded", "failed",
+          "rejected", "rolled_back", "rollback_failed")
 # A deploy in one of these states was interrupted, or its rollback did not finish.
-UNFINISHED = frozenset({"locked", "snapshotted", "building", "staging", "publishing", "failed", "rollback_failed"})
+UNFINISHED = frozenset({"locked", "snapshotted", "building", "staging", "publishing", "backfilling", "failed",
+                        "rollback_failed"})
+# The version of a journal record's JSON. A steward refuses records of a later version: it cannot know what
+# their states mean (version 2 added `backfilling`, which an earlier steward would take for finished).
+JOURNAL_FORMAT = 2
 
 
 @dataclass(frozen=True)
@@ -62,11 +68,14 @@ class DeployRecord:
         return replace(self, state=state, updated_at=now, detail=detail, history=(*self.history, (state, now)))
 
     def to_json(self) -> str:
-        return json.dumps(asdict(self), default=str, sort_keys=True)
+        return json.dumps({"format": JOURNAL_FORMAT, **asdict(self)}, default=str, sort_keys=True)
 
     @classmethod
     def from_json(cls, text: str) -> DeployRecord:
         data: dict[str, Any] = json.loads(text)
+        if not isinstance(data, dict):
+            raise ValueError("not a journal record")
+        refuse_newer("journal record", data.get("format"), JOURNAL_FORMAT, f"of deploy {data.get('deploy_id')}")
         data["relations"] = tuple(data.get("relations") or ())
         data["history"] = tuple(tuple(item) for item in data.get("history") or ())
         known = set(cls.__dataclass_fields__)
@@ -74,7 +83,20 @@ class DeployRecord:
 
 
 def utc_now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return timestamp(datetime.now(timezone.utc))
+
+
+def timestamp(moment: datetime) -> str:
+    """How steward writes an instant: ISO 8601 to the microsecond (states a few milliseconds apart stay ordered)."""
+    return moment.isoformat(timespec="microseconds")
+
+
+def refuse_newer(what: str, version: Any, supported: int, which: str) -> None:
+    """BadInput (exit 2, nothing changed) for data a later steward wrote in a format this one cannot read. Data
+    without a version predates versioning: format 1."""
+    if isinstance(version, int) and version > supported:
+        raise BadInput(f"the {what} {which} was written by a newer steward (format {version}; this one reads up to "
+                       f"{supported}): upgrade steward (pip install -U dbt-steward) to use it")
 
 
 class LocalJournal:
@@ -84,18 +106,23 @@ class LocalJournal:
         self.directory = directory
 
     def write(self, record: DeployRecord) -> None:
-        self.directory.mkdir(parents=True, exist_ok=True)
         path = self.directory / f"{record.deploy_id}.jsonl"
-        with path.open("a") as handle:
-            handle.write(record.to_json() + "\n")
-            handle.flush()
-            os.fsync(handle.fileno())
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            with path.open("a") as handle:
+                handle.write(record.to_json() + "\n")
+                handle.flush()
+                os.fsync(handle.fileno())
+        except OSError as exc:
+            raise StorageFailed(f"cannot write the deploy journal {path}: {exc.strerror or exc}") from exc
 
     def records(self) -> dict[str, DeployRecord]:
         found: dict[str, DeployRecord] = {}
         if not self.directory.is_dir():
             return found
         for path in sorted(self.directory.glob("*.jsonl")):
+            if not path.is_file():
+                continue  # not a journal steward wrote (a device or a directory in its place): unreadable as one
             lines = [line for line in path.read_text().splitlines() if line.strip()]
             for line in reversed(lines):  # a torn last line (killed mid-write) falls back to the one before
                 try:
@@ -132,24 +159,22 @@ class WarehouseJournal:
 
     def write(self, record: DeployRecord) -> None:
         p = self.warehouse.param
-        self.warehouse.execute(f"delete from {self._table('steward_deploys')} where deploy_id = {p}",
-                               (record.deploy_id,))
-        self.warehouse.execute(
-            f"insert into {self._table('steward_deploys')} values ({p}, {p}, {p}, {p}, {p}, {p})",
-            (record.deploy_id, record.target, record.state, record.started_at, record.updated_at, record.to_json()),
-        )
-        self.warehouse.execute(
-            f"insert into {self._table('steward_journal')} values ({p}, {p}, {p}, {p})",
-            (record.deploy_id, record.state, record.updated_at, record.detail),
-        )
+        # One transaction: a kill between the delete and the insert must not lose the deploy's row.
+        with self.warehouse.transaction():
+            self.warehouse.execute(f"delete from {self._table('steward_deploys')} where deploy_id = {p}",
+                                   (record.deploy_id,))
+            self.warehouse.execute(
+                f"insert into {self._table('steward_deploys')} values ({p}, {p}, {p}, {p}, {p}, {p})",
+                (record.deploy_id, record.target, record.state, record.started_at, record.updated_at,
+                 record.to_json()),
+            )
+            self.warehouse.execute(
+                f"insert into {self._table('steward_journal')} values ({p}, {p}, {p}, {p})",
+                (record.deploy_id, record.state, record.updated_at, record.detail),
+            )
 
     def records(self) -> dict[str, DeployRecord]:
-        exists = self.warehouse.scalar(
-            f"select count(*) from information_schema.tables where table_schema = {self.warehouse.param} "
-            "and table_name = 'steward_deploys'",
-            (self.schema,),
-        )
-        if not exists:
+        if self.warehouse.relation_kind(Relation(self.schema, "steward_deploys")) is None:
             return {}
         rows = self.warehouse.query(f"select record from {self._table('steward_deploys')}")
         records = (DeployRecord.from_json(row[0]) for row in rows)

@@ -16,7 +16,7 @@ from pathlib import Path
 from types import TracebackType
 
 from steward.config.project import Project
-from steward.errors import DeployLocked
+from steward.errors import ConnectionLost, DeployLocked, RecoveryRequired
 from steward.warehouse import Warehouse
 
 
@@ -41,6 +41,7 @@ class DeployLock:
         self.holder = holder
         self.schema = schema  # where PostgreSQL keeps the holders table: the rollback schema
         self._release = lambda: None
+        self._session: Warehouse | None = None  # PostgreSQL: the session holding the advisory lock
 
     def __enter__(self) -> DeployLock:
         if self.project.adapter_type == "postgres":
@@ -52,6 +53,25 @@ class DeployLock:
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
                  traceback: TracebackType | None) -> None:
         self._release()
+
+    def ensure_held(self) -> None:
+        """Take the lock again if its session was lost: a dropped connection ends the session and releases an
+        advisory lock with it. RecoveryRequired (exit 6) when someone else took it in between: the deploy must
+        stop without touching anything. A file lock lives as long as the process: nothing to do."""
+        if self._session is None:
+            return
+        try:
+            self._session.scalar("select 1")
+            return
+        except ConnectionLost:
+            self._session.close()
+        try:
+            self._acquire_postgres()
+        except DeployLocked as taken:
+            raise RecoveryRequired(
+                f"deploy {self.holder.deploy_id} lost the deploy lock with its warehouse connection and cannot take "
+                f"it back ({taken}); it stopped without changing anything more; once the target is free, finish it "
+                f"with: steward recover --target {self.project.target_name}") from taken
 
     # -- DuckDB and other file-based warehouses -----------------------------------------------------
     def lock_file(self) -> Path:
@@ -110,13 +130,20 @@ class DeployLock:
         except BaseException:
             warehouse.close()
             raise
+        self._session = warehouse
 
         def release() -> None:
+            session = self._session
+            if session is None:
+                return
             try:
-                warehouse.execute(f"delete from {holders} where lock_key = %s", (key,))
-                warehouse.execute("select pg_advisory_unlock(%s)", (key,))
+                session.execute(f"delete from {holders} where lock_key = %s", (key,))
+                session.execute("select pg_advisory_unlock(%s)", (key,))
+            except ConnectionLost:
+                pass  # the session is gone, and the lock went with it
             finally:
-                warehouse.close()
+                session.close()
+                self._session = None
 
         self._release = release
 

@@ -4,12 +4,29 @@ metadata, grants and comments are read from the catalog."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
+import psycopg2
+
+from steward.errors import ConnectionLost
 from steward.warehouse.base import Comments, Privilege, Relation, Warehouse, comments_from_rows
 
 
 class PostgresWarehouse(Warehouse):
     adapter_type = "postgres"
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        try:
+            return super().query(sql, params)
+        except psycopg2.Error as exc:
+            if self.raw.closed:  # libpq marks the connection bad when the session or the network is gone
+                first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+                raise ConnectionLost(f"lost the connection to PostgreSQL ({first})") from exc
+            raise
+
+    def close(self) -> None:
+        if not self.raw.closed:
+            self.raw.close()
 
     def view_definition(self, relation: Relation) -> str:
         return self.scalar(
@@ -88,29 +105,50 @@ class PostgresWarehouse(Warehouse):
         if not relations:
             return {}
         found: dict[Relation, set[Privilege]] = {relation: set() for relation in relations}
+        granted = ("coalesce(r.rolname, 'public'), a.privilege_type, a.is_grantable")
         rows = self.query(
-            "select n.nspname, c.relname, coalesce(r.rolname, 'public'), a.privilege_type, a.is_grantable "
+            f"select n.nspname, c.relname, {granted}, '' "
             "from pg_class c join pg_namespace n on n.oid = c.relnamespace "
             "cross join lateral aclexplode(c.relacl) as a left join pg_roles r on r.oid = a.grantee "
+            f"where {self._NAMED} and a.grantee <> c.relowner "
+            f"union all select n.nspname, c.relname, {granted}, col.attname "
+            "from pg_class c join pg_namespace n on n.oid = c.relnamespace "
+            "join pg_attribute col on col.attrelid = c.oid and col.attnum > 0 and not col.attisdropped "
+            "cross join lateral aclexplode(col.attacl) as a left join pg_roles r on r.oid = a.grantee "
             f"where {self._NAMED} and a.grantee <> c.relowner",
-            self._named(relations),
+            [*self._named(relations), *self._named(relations)],
         )
-        for schema, name, grantee, privilege, grantable in rows:
-            found[Relation(str(schema), str(name))].add(Privilege(str(grantee), str(privilege), bool(grantable)))
+        for schema, name, grantee, privilege, grantable, column in rows:
+            found[Relation(str(schema), str(name))].add(
+                Privilege(str(grantee), str(privilege), bool(grantable), str(column)))
         return {relation: frozenset(privileges) for relation, privileges in found.items()}
 
     def applicable(self, privileges: Mapping[Relation, frozenset[Privilege]]) -> dict[Relation, frozenset[Privilege]]:
         if not privileges:
             return {}
         roles = sorted({p.grantee for granted in privileges.values() for p in granted} - {"public"})
-        existing = {"public", *(str(row[0]) for row in self.query(
-            "select rolname from pg_roles where rolname = any(%s)", (roles,)))}
-        owners = {Relation(str(schema), str(name)): str(owner) for schema, name, owner in self.query(
-            "select n.nspname, c.relname, pg_get_userbyid(c.relowner) "
-            f"from pg_class c join pg_namespace n on n.oid = c.relnamespace where {self._NAMED}",
-            self._named(list(privileges)))}
+        existing = {"public", *self._existing_roles(roles)}
+        owners = self.owners(list(privileges))
         return {relation: frozenset(p for p in granted if p.grantee in existing and p.grantee != owners.get(relation))
                 for relation, granted in privileges.items()}
+
+    def owners(self, relations: Sequence[Relation]) -> dict[Relation, str]:
+        if not relations:
+            return {}
+        return {Relation(str(schema), str(name)): str(owner) for schema, name, owner in self.query(
+            "select n.nspname, c.relname, pg_get_userbyid(c.relowner) "
+            f"from pg_class c join pg_namespace n on n.oid = c.relnamespace where {self._NAMED}",
+            self._named(relations))}
+
+    def existing_owners(self, owners: Mapping[Relation, str]) -> dict[Relation, str]:
+        existing = set(self._existing_roles(sorted(set(owners.values()))))
+        return {relation: owner for relation, owner in owners.items() if owner in existing}
+
+    def _existing_roles(self, roles: Sequence[str]) -> list[str]:
+        if not roles:
+            return []
+        return [str(row[0]) for row in self.query("select rolname from pg_roles where rolname = any(%s)",
+                                                  (list(roles),))]
 
     def comments(self, relations: Sequence[Relation]) -> dict[Relation, Comments]:
         if not relations:

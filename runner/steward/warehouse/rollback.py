@@ -20,11 +20,16 @@ from dataclasses import asdict, dataclass, fields, replace
 from datetime import datetime, timezone
 from typing import Any
 
+from steward import faults
 from steward.warehouse import Comments, Described, Privilege, Relation, Warehouse
+from steward.warehouse.journal import refuse_newer, timestamp
 
 # Names dbt gives the relations it builds beside a model (__dbt_backup, __dbt_tmp); a build killed mid-model
 # can leave them behind.
 DBT_LEFTOVER_SUFFIXES = ("__dbt_backup", "__dbt_tmp")
+# The version of a rollback entry's JSON; 2 added owners and column-level grants. A steward refuses entries of a
+# later version (exit 2, nothing changed): restoring from what it half understands could lose what it skips.
+ENTRY_FORMAT = 2
 
 
 @dataclass(frozen=True)
@@ -48,13 +53,14 @@ class RollbackEntry:
         data["relation"] = str(self.relation)
         data["copy"] = str(self.copy) if self.copy else None
         data["described"] = _described_to_data(self.described)
-        return json.dumps(data)
+        return json.dumps({"format": ENTRY_FORMAT, **data})
 
     @classmethod
     def from_json(cls, text: str) -> RollbackEntry:
-        # Keys a newer steward added are passed over, so a point stays readable after a downgrade.
+        raw = json.loads(text)
+        refuse_newer("rollback point", raw.get("format"), ENTRY_FORMAT, f"of deploy {raw.get('deploy_id')}")
         known = {f.name for f in fields(cls)}
-        data = {key: value for key, value in json.loads(text).items() if key in known}
+        data = {key: value for key, value in raw.items() if key in known}
         data["relation"] = Relation(*data["relation"].split(".", 1))
         data["copy"] = Relation(*data["copy"].split(".", 1)) if data.get("copy") else None
         data["described"] = _described_from_data(data.get("described"))
@@ -69,6 +75,14 @@ class Mismatch:
 
     def describe(self) -> str:
         return f"{self.relation}: expected {self.expected}, found {self.found}"
+
+
+class RestoreUnverified(Exception):
+    """A restore did not match its rollback point before it committed; it was undone."""
+
+    def __init__(self, mismatches: Sequence[Mismatch]) -> None:
+        super().__init__("; ".join(m.describe() for m in mismatches))
+        self.mismatches = list(mismatches)
 
 
 def deploy_token(deploy_id: str) -> str:
@@ -122,6 +136,7 @@ class RollbackStore:
                     entries[position] = replace(entry, row_count=count, checksum=checksum,
                                                 described=described[entry.relation])
             self._save(*entries)
+            faults.reached("rollback-point.copied", warehouse=self.warehouse)
         return entries
 
     def _capture(self, deploy_id: str, seq: int, relation: Relation, kind: str | None,
@@ -172,7 +187,9 @@ class RollbackStore:
 
     # -- restoring --------------------------------------------------------------------------------
     def restore(self, deploy_id: str) -> list[RollbackEntry]:
-        """Put every relation back as it was, in one transaction. Idempotent: a restored point is a no-op."""
+        """Put every relation back as it was, in one transaction, and verify it before committing: a restore that
+        does not match its point is undone (RestoreUnverified) and the point stays intact. Idempotent: a
+        restored point is a no-op."""
         entries = self.entries(deploy_id)
         pending = [e for e in entries if e.restored_at is None]
         if not pending:
@@ -195,12 +212,18 @@ class RollbackStore:
             self.warehouse.redescribe({
                 **{e.relation: (e.kind, e.described) for e in pending if e.kind and e.described is not None},
                 **{relation: ("view", described) for relation, described in new_views.items()}})
-            restored_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
+            # Verified inside the transaction: nobody else can have changed what it restored, so a mismatch
+            # here is a failed restore, never someone's later change.
+            mismatches = self.verify(entries)
+            if mismatches:
+                raise RestoreUnverified(mismatches)
             p = self.warehouse.param
             self.warehouse.execute(
                 f"update {self.table} set restored_at = {p} where deploy_id = {p} and restored_at is null",
-                (restored_at, deploy_id),
+                (timestamp(datetime.now(timezone.utc)), deploy_id),
             )
+            faults.reached("restore.moved", warehouse=self.warehouse)
+        faults.reached("restore.committed", warehouse=self.warehouse)
         return pending
 
     def _drop_views(self, entries: Sequence[RollbackEntry], leftovers: Sequence[tuple[Relation, str]],
@@ -240,15 +263,20 @@ class RollbackStore:
             self.warehouse.move_table(entry.copy, entry.relation)
 
     # -- verifying --------------------------------------------------------------------------------
-    def verify(self, entries: Sequence[RollbackEntry]) -> list[Mismatch]:
+    def verify(self, entries: Sequence[RollbackEntry], rows: bool = True) -> list[Mismatch]:
+        """What differs between the relations and their rollback point: kind, row count and checksum (unless
+        `rows` is False: the catalog only), owner, grants and comments."""
         mismatches: list[Mismatch] = []
         kinds = self.warehouse.relation_kinds([e.relation for e in entries])
         present = [e.relation for e in entries if e.kind and kinds[e.relation] == e.kind]
-        measured = self.warehouse.fingerprints(present)
+        measured = self.warehouse.fingerprints(present) if rows else {}
         granted = self.warehouse.privileges(present)
         recorded = {e.relation: e.described.privileges for e in entries if e.relation in granted and e.described}
         expected = self.warehouse.applicable({r: p for r, p in recorded.items() if p is not None})
         commented = self.warehouse.comments(present)
+        owned = self.warehouse.owners(present)
+        owners = self.warehouse.existing_owners({e.relation: e.described.owner for e in entries
+                                                 if e.relation in owned and e.described and e.described.owner})
         for entry in entries:
             kind = kinds[entry.relation]
             if entry.kind is None:
@@ -258,10 +286,13 @@ class RollbackStore:
             if kind != entry.kind:
                 mismatches.append(Mismatch(entry.relation, f"a {entry.kind}", f"{'a ' + kind if kind else 'absent'}"))
                 continue
-            count, checksum = measured[entry.relation]
+            count, checksum = measured.get(entry.relation, (entry.row_count, entry.checksum))
             if (count, checksum) != (entry.row_count, entry.checksum):
                 mismatches.append(Mismatch(entry.relation, f"{entry.row_count} rows, checksum {entry.checksum}",
                                            f"{count} rows, checksum {checksum}"))
+            if entry.relation in owners and owned[entry.relation] != owners[entry.relation]:
+                mismatches.append(Mismatch(entry.relation, f"owner {owners[entry.relation]}",
+                                           f"owner {owned[entry.relation]}"))
             if entry.relation in expected and granted[entry.relation] != expected[entry.relation]:
                 mismatches.append(Mismatch(entry.relation, f"grants {_listed(expected[entry.relation])}",
                                            f"grants {_listed(granted[entry.relation])}"))
@@ -316,11 +347,17 @@ def _described_to_data(described: Described | None) -> dict[str, Any] | None:
         return None
     privileges, comments = described.privileges, described.comments
     return {
-        "privileges": None if privileges is None else [[p.grantee, p.privilege, p.grantable]
-                                                       for p in sorted(privileges)],
+        "privileges": None if privileges is None else [_privilege_data(p) for p in sorted(privileges)],
         "comments": None if comments is None else {"relation": comments.relation,
                                                    "columns": [list(item) for item in comments.columns]},
+        "owner": described.owner,
     }
+
+
+def _privilege_data(privilege: Privilege) -> list[Any]:
+    """[grantee, privilege, grantable], and the column of a column-level grant as a fourth item."""
+    data: list[Any] = [privilege.grantee, privilege.privilege, privilege.grantable]
+    return [*data, privilege.column] if privilege.column else data
 
 
 def _described_from_data(data: dict[str, Any] | None) -> Described | None:
@@ -329,4 +366,5 @@ def _described_from_data(data: dict[str, Any] | None) -> Described | None:
     privileges, comments = data.get("privileges"), data.get("comments")
     return Described(
         None if privileges is None else frozenset(Privilege(*item) for item in privileges),
-        None if comments is None else Comments(comments["relation"], tuple((c, t) for c, t in comments["columns"])))
+        None if comments is None else Comments(comments["relation"], tuple((c, t) for c, t in comments["columns"])),
+        data.get("owner"))
