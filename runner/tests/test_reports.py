@@ -110,16 +110,24 @@ def expected_failing_rows(project: DbtProject) -> int:
 
 def test_deploy_prints_the_closing_line_and_where_every_format_is(reported):
     out = reported.good.done.stdout
-    line = re.search(r"^Deployed (\d+) models \((\d+) rows\) to ci in \S+; tests (\d+)/(\d+) passed; "
+    line = re.search(r"^Deployed (\d+) nodes: (\d+) models, (\d+) seeds, plus (\d+) of package steward "
+                     r"\((\d+) rows\) to ci in \S+; tests (\d+)/(\d+) passed; "
                      r"quality score 100/100; rollback point kept until (\S+)\.$", out, re.MULTILINE)
     assert line, out[-2000:]
     results = run_results(reported.good)["results"]
-    models = [r for r in results if r["unique_id"].startswith("model.") and r["status"] == "success"]
+    built = [r["unique_id"].split(".")[:2] for r in results if r["status"] == "success"]
     tests = [r for r in results if r["unique_id"].startswith("test.")]
-    assert int(line.group(1)) == len(models)
-    assert int(line.group(3)) == int(line.group(4)) == len(tests)
+    # What it is: the shop's own models and seeds, and steward's nodes apart.
+    assert int(line.group(2)) == built.count(["model", "shop"]) > 0
+    assert int(line.group(3)) == built.count(["seed", "shop"]) > 0
+    assert int(line.group(1)) == int(line.group(2)) + int(line.group(3))
+    assert int(line.group(4)) == sum(1 for kind, package in built
+                                     if package == "steward" and kind in ("model", "seed", "snapshot")) > 0
+    assert int(line.group(6)) == int(line.group(7)) == len(tests)
     document = reported.good.json()
-    assert line.group(5) == document["deploy"]["kept_until"]
+    assert document["summary"]["nodes_built"] == {"models": int(line.group(2)), "seeds": int(line.group(3)),
+                                                  "snapshots": 0, "packages": {"steward": int(line.group(4))}}
+    assert line.group(8) == document["deploy"]["kept_until"]
     assert line.group(0) == document["closing_line"]
     assert sorted(p.name for p in reported.good.directory.glob("report.*")) == sorted(FORMAT_FILES.values())
 
