@@ -385,7 +385,8 @@ def refresh_observability(invoker: DbtInvoker, parsed: state.ParsedProject, sele
             # --no-write-json: the deploy's report reads the stage build's run_results.json, which this run
             # would otherwise replace.
             outcome = invoker.invoke(["run"], ["--select", " ".join(selectors), "--no-write-json",
-                                               *vars_args(options)], manifest=parsed.manifest)
+                                               *vars_args(options)], manifest=parsed.manifest,
+                                     step="refreshing steward's lineage and scorecard in prod after the publish")
     except Exception as exc:
         outcome = DbtOutcome(command="run", success=False, error=" ".join(str(exc).split()))
     if not outcome.success:
