@@ -58,7 +58,8 @@ def test_secrets_are_masked_in_mappings_and_text():
     assert "pa55word" not in cleaned and "s3cr3t" not in cleaned
 
 
-CI_CHECKOUT = {"GITHUB_ACTIONS": "true", "GITHUB_REF_NAME": "main", "GITHUB_SHA": "9fceb02d0ae598e95dc970b74767f19372d61af8"}
+CI_CHECKOUT = {"GITHUB_ACTIONS": "true", "GITHUB_REF_NAME": "main",
+               "GITHUB_SHA": "9fceb02d0ae598e95dc970b74767f19372d61af8"}
 
 
 @pytest.mark.parametrize(("env", "expected"), [
