@@ -22,7 +22,7 @@ from steward.dbt.progress import Progress
 from steward.deploy import DeployOptions, DeployResult, deploy
 from steward.deploy.backfill import BATCH_SIZES, BackfillOptions, backfill, describe_plan
 from steward.deploy.backfill import to_json as backfill_json
-from steward.deploy.checks import run_checks
+from steward.deploy.checks import exit_code, failed, run_checks
 from steward.deploy.recovery import RollbackOutcome, list_deploys, prune, recover, rollback
 from steward.errors import BadInput, ElementaryMissing, LintFailed, StewardError, exit_code_for
 from steward.redact import redact_text
@@ -106,9 +106,11 @@ def check_command(context: Context, select: str | None, exclude: str | None, as_
         for check in checks:
             mark = "pass" if check.passed else ("warn" if not check.blocking else "FAIL")
             click.echo(redact_text(f"{mark:<5} {check.name:<22} {check.detail}", secrets))
-    failed = [check for check in checks if check.blocking and not check.passed]
-    if failed:
-        sys.exit(failed[0].exit_code)
+    failures = failed(checks)
+    if failures:
+        click.echo(f"steward: check failed: {', '.join(f'{c.name} (exit {c.exit_code})' for c in failures)}; "
+                   f"exit {exit_code(checks)}, the failure that stops a deploy first", err=True)
+        sys.exit(exit_code(checks))
 
 
 @main.command("deploy")

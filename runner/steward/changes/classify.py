@@ -84,6 +84,9 @@ class ChangeReport:
     # Tests of the working project that use a removed or renamed column, by (unique_id, column): a deploy
     # of the change fails on them, so they are downstream impact as much as the models below.
     column_tests: dict[tuple[str, str], tuple[UsingTest, ...]] = field(default_factory=dict)
+    # What each changed SQL file held in the kept state (absent: the file is new), so lint can judge the
+    # lines that changed.
+    baselines: dict[str, str] = field(default_factory=dict)
 
     @property
     def breaking(self) -> list[Change]:
@@ -174,6 +177,7 @@ def classify(old: dict[str, Any], new: dict[str, Any], probe: ColumnProbe) -> Ch
             target = added.pop(by_checksum[_checksum(node)])
             _add(report, uid, node, "renamed", True, f"renamed to {target['name']}")
             report.changed_files.append(target["original_file_path"])
+            report.baselines[target["original_file_path"]] = node.get("raw_code") or ""
         else:
             _add(report, uid, node, "removed", True, "removed")
     for uid, node in added.items():
@@ -185,6 +189,7 @@ def classify(old: dict[str, Any], new: dict[str, Any], probe: ColumnProbe) -> Ch
             report.nodes[uid] = node
             _compare(report, old, new, old_nodes[uid], node, probe)
     report.changed_files = sorted(set(report.changed_files) | _changed_test_files(old, new))
+    _keep_baselines(report, old)
     for uid in {change.unique_id for change in report.changes}:
         source = new if uid in new["nodes"] else old
         report.impact[uid] = downstream(source, uid)
@@ -193,6 +198,15 @@ def classify(old: dict[str, Any], new: dict[str, Any], probe: ColumnProbe) -> Ch
             report.column_tests[(change.unique_id, change.column)] = tests_using(new, change.unique_id, change.column)
     return report
 
+
+def _keep_baselines(report: ChangeReport, old: dict[str, Any]) -> None:
+    """The kept state's text of each changed file that it knew (a renamed file's is set where found)."""
+    project = _project_name(old)
+    before = {node["original_file_path"]: node.get("raw_code") or "" for node in old["nodes"].values()
+              if node.get("package_name") == project and node.get("original_file_path", "").endswith(".sql")}
+    for path in report.changed_files:
+        if path in before:
+            report.baselines.setdefault(path, before[path])
 
 
 def _compare(report: ChangeReport, old: dict[str, Any], new: dict[str, Any], before: dict[str, Any],
