@@ -262,6 +262,8 @@ def rollback_command(context: Context, deploy_id: str | None, last: bool, as_jso
     if bool(deploy_id) == last:
         raise BadInput("rollback: give exactly one of --deploy-id ID or --last")
     outcome = rollback(context, deploy_id)
+    for warning in outcome.warnings:
+        click.echo(f"steward: warning: {warning}", err=True)
     if as_json:
         click.echo(json.dumps(_rollback_json(outcome), indent=2))
     elif outcome.already:
@@ -276,6 +278,8 @@ def rollback_command(context: Context, deploy_id: str | None, last: bool, as_jso
 def recover_command(context: Context, as_json: bool) -> None:
     """Finish an interrupted deploy: restore its rollback point and verify. Safe to run again."""
     outcomes = recover(context)
+    for warning in (warning for outcome in outcomes for warning in outcome.warnings):
+        click.echo(f"steward: warning: {warning}", err=True)
     if as_json:
         click.echo(json.dumps([_rollback_json(o) for o in outcomes], indent=2))
         return

@@ -167,9 +167,11 @@ def test_a_failing_test_leaves_prod_untouched_and_the_stage_kept_or_dropped(shop
         latest = listing.record
         assert latest.state == "rejected" and listing.rollback_point == "none"
         assert [state for state, _ in latest.history] == ["planned", "locked", "staging", "rejected"]
-        # A rejected deploy is on record too, with the test that failed it.
-        [(command, status, _)], results, metrics = recorded_run(shop, latest.deploy_id)
+        # A rejected deploy is on record too, with the test that failed it, and marked rejected, which keeps its
+        # results (about data prod never held) out of the quality scorecard.
+        [(command, status, _), mark], results, metrics = recorded_run(shop, latest.deploy_id)
         assert (command, status) == ("build", "failed") and results["test.shop.fct_orders_fails"] == "fail"
+        assert mark == ("steward", "rejected", 0)
         assert metrics == 0  # its staged tables were never published: no row counts to learn from
 
         with pytest.raises(DbtFailed, match="stage dropped"):

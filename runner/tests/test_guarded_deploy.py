@@ -74,12 +74,13 @@ def test_failed_test_after_rebuild_restores_every_relation(shop):
     assert latest.record.state == "rolled_back"
     assert [state for state, _ in latest.record.history] == [
         "planned", "locked", "snapshotted", "building", "failed", "rolled_back"]
-    # The run was recorded by the package's hook, and the rollback kept that record.
+    # The run was recorded by the package's hook, and the rollback kept that record; the runner added its mark,
+    # which keeps the rolled-back results out of the quality scorecard.
     schema = shop.warehouse.schema_prefix
     recorded = shop.warehouse.query(
         f"select command, status, tier, test_failures from {schema}.steward_invocations "
-        f"where deploy_id = '{latest.record.deploy_id}'")
-    assert recorded == [("build", "failed", "dev", 1)]
+        f"where deploy_id = '{latest.record.deploy_id}' order by command")
+    assert recorded == [("build", "failed", "dev", 1), ("steward", "rolled_back", "dev", 0)]
     failed_test = shop.warehouse.query(
         f"select r.status, r.model_unique_id from {schema}.steward_node_results r "
         f"join {schema}.steward_invocations i on r.invocation_id = i.invocation_id "
@@ -111,6 +112,10 @@ def test_rollback_of_a_successful_deploy_and_again_is_a_no_op(shop):
     again = rollback(api_context(shop), result.deploy_id)
     assert again.already
     assert shop.warehouse.contents() == before
+    # A manual rollback marks the deploy in the audit log too, once.
+    marked = shop.warehouse.query(f"select command, status from {shop.warehouse.schema_prefix}.steward_invocations "
+                                  f"where deploy_id = '{result.deploy_id}' order by command")
+    assert marked == [("build", "success"), ("steward", "rolled_back")]
 
 
 def test_view_created_outside_dbt_survives_deploy_and_rollback(shop):

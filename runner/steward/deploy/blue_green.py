@@ -55,6 +55,7 @@ from steward.deploy.flow import (
     vars_args,
 )
 from steward.deploy.reporting import write_reports
+from steward.deploy.withdrawn import mark_withdrawn
 from steward.errors import BadInput, DbtFailed
 from steward.warehouse import Described, Relation, Warehouse, opened, rename_relations, warehouse_class
 from steward.warehouse.rollback import RollbackEntry, RollbackStore
@@ -331,6 +332,7 @@ def deploy_blue_green(session: DeploySession) -> DeployResult:
                 failure = outcome.error or ", ".join(node.name for node in outcome.failed_nodes)
                 kept = _end_stage(warehouse, stage, keep=options.keep_stage)
                 result.record = ledger.write(record.advanced("rejected", f"{failure}; prod untouched"), warehouse)
+                mark_withdrawn(context, warehouse, result.record, "rejected", 0, result.warnings)
                 result.report_dir = write_reports(context, result, warehouse)
                 raise DbtFailed(f"deploy {record.deploy_id} failed ({failure}); nothing was published, prod is "
                                 f"untouched; {kept}; report: {result.report_dir}")
@@ -343,6 +345,7 @@ def deploy_blue_green(session: DeploySession) -> DeployResult:
                 forget_row_counts(warehouse, parsed.manifest, record.deploy_id, result.warnings)
                 kept = _end_stage(warehouse, stage, keep=options.keep_stage)
                 result.record = ledger.write(record.advanced("rejected", f"{failure}; prod untouched"), warehouse)
+                mark_withdrawn(context, warehouse, result.record, "rejected", 0, result.warnings)
                 result.report_dir = write_reports(context, result, warehouse)
                 raise DbtFailed(f"deploy {record.deploy_id}: {failure}; prod is untouched; {kept}; "
                                 f"report: {result.report_dir}") from exc

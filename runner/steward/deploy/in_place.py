@@ -60,7 +60,8 @@ def deploy_in_place(session: DeploySession) -> DeployResult:
             result.report_dir = write_reports(context, result, warehouse)
             raise DbtFailed(f"deploy {record.deploy_id} failed ({failure}); --no-rollback: left as built; "
                             f"rollback point kept; report: {result.report_dir}")
-        result.record, result.restored, result.mismatches = restore_deploy(context, ledger, warehouse, record)
+        result.record, result.restored, result.mismatches = restore_deploy(context, ledger, warehouse, record,
+                                                                           result.warnings)
         result.report_dir = write_reports(context, result, warehouse)
     raise DbtFailed(f"deploy {record.deploy_id} failed ({failure}); restored {len(result.restored)} relation(s), "
                     f"counts, checksums, grants and comments verified; report: {result.report_dir}")

@@ -23,6 +23,7 @@ class RollbackOutcome:
     restored: tuple[RollbackEntry, ...]
     mismatches: tuple[Mismatch, ...]
     already: bool  # the deploy had been rolled back before: nothing was done
+    warnings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -76,8 +77,9 @@ def rollback(context: Context, deploy_id: str | None = None) -> RollbackOutcome:
         if later:
             raise SafetyRefused(f"refused: deploy {later[-1].deploy_id} came later and changed the same relations; "
                                 f"roll it back first (steward rollback --deploy-id {later[-1].deploy_id})")
-        record, restored, mismatches = restore_deploy(context, ledger, warehouse, record)
-        return RollbackOutcome(record, tuple(restored), tuple(mismatches), already=False)
+        warnings: list[str] = []
+        record, restored, mismatches = restore_deploy(context, ledger, warehouse, record, warnings)
+        return RollbackOutcome(record, tuple(restored), tuple(mismatches), already=False, warnings=tuple(warnings))
 
 
 def recover(context: Context) -> list[RollbackOutcome]:
@@ -87,8 +89,10 @@ def recover(context: Context) -> list[RollbackOutcome]:
     with maintenance_lock(context, "recover"), opened(context.project.connection) as warehouse:
         RollbackStore(warehouse, context.policy.rollback_schema).ensure()
         for record in ledger.unfinished(warehouse):
-            record, restored, mismatches = restore_deploy(context, ledger, warehouse, record)
-            outcomes.append(RollbackOutcome(record, tuple(restored), tuple(mismatches), already=False))
+            warnings: list[str] = []
+            record, restored, mismatches = restore_deploy(context, ledger, warehouse, record, warnings)
+            outcomes.append(RollbackOutcome(record, tuple(restored), tuple(mismatches), already=False,
+                                            warnings=tuple(warnings)))
     return outcomes
 
 

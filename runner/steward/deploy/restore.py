@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from steward.config.context import Context
 from steward.deploy.ledger import Ledger
+from steward.deploy.withdrawn import mark_withdrawn
 from steward.errors import RollbackFailed
 from steward.warehouse import Warehouse
 from steward.warehouse.journal import DeployRecord
@@ -17,9 +18,11 @@ def recovery_command(context: Context) -> str:
             f"--target {project.target_name}")
 
 
-def restore_deploy(context: Context, ledger: Ledger, warehouse: Warehouse,
-                   record: DeployRecord) -> tuple[DeployRecord, list[RollbackEntry], list[Mismatch]]:
-    """Restore a deploy's rollback point in one transaction and verify it; RollbackFailed (exit 5) on any doubt."""
+def restore_deploy(context: Context, ledger: Ledger, warehouse: Warehouse, record: DeployRecord,
+                   warnings: list[str] | None = None) -> tuple[DeployRecord, list[RollbackEntry], list[Mismatch]]:
+    """Restore a deploy's rollback point in one transaction and verify it; RollbackFailed (exit 5) on any doubt.
+    Once restored, the deploy is marked rolled back in the audit log, so the quality scorecard leaves its test
+    results out (`withdrawn`); what that could not do is added to `warnings`."""
     store = RollbackStore(warehouse, context.policy.rollback_schema)
     try:
         restored = store.restore(record.deploy_id)
@@ -39,4 +42,6 @@ def restore_deploy(context: Context, ledger: Ledger, warehouse: Warehouse,
             f"inspect with: steward deploys --json --target {context.project.target_name}; "
             f"then retry with: {recovery_command(context)}")
     detail = f"{len(restored)} relation(s) restored and verified" if restored else "already restored; verified"
-    return ledger.write(record.advanced("rolled_back", detail), warehouse), restored, mismatches
+    record = ledger.write(record.advanced("rolled_back", detail), warehouse)
+    mark_withdrawn(context, warehouse, record, "rolled_back", len(entries), [] if warnings is None else warnings)
+    return record, restored, mismatches
