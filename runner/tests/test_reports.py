@@ -158,8 +158,9 @@ def test_json_follows_the_documented_schema_and_the_run_results(reported, which)
     tests = [r for r in results.values() if r["unique_id"].startswith("test.")]
     passed = sum(1 for r in tests if r["status"] == "pass")
     assert (document["summary"]["tests_run"], document["summary"]["tests_passed"]) == (len(tests), passed)
-    # Deploys record their runs, so the package's scorecard view exists and is the source.
-    assert document["quality"]["source"] == "steward_quality_scorecard"
+    # Deploys record their runs, so the package's scorecard view exists and is the source; the rolled-back
+    # deploy's results are not in it (it describes prod), so that one is scored from its own tests.
+    assert document["quality"]["source"] == ("steward_quality_scorecard" if which == "good" else "run_tests")
     if which == "good":  # the only recorded run so far, every test passed
         assert document["quality"]["score"] == 100.0
     dimensions = {n["name"]: n["dimension"] for n in document["nodes"] if n["resource_type"] == "test"}
@@ -177,7 +178,9 @@ def test_json_of_the_failed_deploy_records_the_rollback(reported):
     assert failing["dimension"] == "validity" and failing["attached_node"] == "model.shop.report_probe"
     assert document["deploy"]["error"] == f"failed: {failing['unique_id']}"
     validity = next(d for d in document["quality"]["dimensions"] if d["dimension"] == "validity")
-    assert validity["status"] == "fail"  # the scorecard's latest status of the dimension
+    # Scored from its own tests: the scorecard describes prod, which leaves a rolled-back deploy out.
+    assert validity["status"] == "fail" and document["quality"]["source"] == "run_tests"
+    assert any("the deploy was rolled back" in note for note in document["notes"])
     relations = document["rollback"]["relations"]
     assert relations and all(r["restored"] for r in relations if not r["external"])
     for relation in relations:  # restored tables hold exactly what they held before, measured afresh
