@@ -291,7 +291,7 @@ def tests_using(manifest: dict[str, Any], unique_id: str, column: str) -> tuple[
     column_name, or its `where`), a generic test elsewhere whose arguments name it (relationships' field,
     a list of columns), and a singular test whose SQL names it as a word."""
     wanted = column.lower()
-    word = re.compile(rf"(?<![\w.$]){re.escape(wanted)}(?![\w$])")
+    word = re.compile(rf"(?<![\w$]){re.escape(wanted)}(?![\w$])")
     found = []
     for node in (manifest.get("nodes") or {}).values():
         if node["resource_type"] != "test" or unique_id not in ((node.get("depends_on") or {}).get("nodes") or []):
