@@ -6,8 +6,11 @@
 {%- endmacro %}
 
 {% macro default__record_run(results) -%}
-  {%- if not execute or not steward.setting('record_runs') -%}
+  {%- if not execute -%}
     {{ return('') }}
+  {%- endif -%}
+  {%- if not steward.setting('record_runs') -%}
+    {{ return(steward.internal_package_notice()) }}
   {%- endif -%}
   {#- Rows hold raw values (timestamps as strings); internal_obs_insert_values sends each table's rows
       in one statement, as one JSON literal where the adapter parses JSON. Per node the loop only

@@ -19,6 +19,9 @@
       'record_runs': false,
       'record_row_counts': true,
       'scorecard_runs': 10,
+      'column_catalog': true,
+      'schema_history': true,
+      'pii_patterns_seed': true,
   } -%}
   {%- if key not in defaults -%}
     {{ exceptions.raise_compiler_error(

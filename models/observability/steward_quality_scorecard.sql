@@ -8,11 +8,19 @@
 {{ config(materialized='steward_stable_view', enabled=steward.setting('record_runs'), tags=['steward_observability']) }}
 
 {#- The window counts runs that ran tests: a `dbt run` between two `dbt test`s must not push test
-    history out of it. #}
+    history out of it. A deploy the runner rolled back, or rejected before it published, is marked in
+    steward_invocations (command 'steward'): its results describe data that is not in prod, so its runs
+    stay in the history but neither count nor take a place in the window. #}
 with tested_invocations as (
     select distinct invocation_id
     from {{ ref('steward_node_results') }}
     where resource_type = 'test'
+),
+
+withdrawn_deploys as (
+    select distinct deploy_id
+    from {{ ref('steward_invocations') }}
+    where command = 'steward' and status in ('rolled_back', 'rejected')
 ),
 
 recent_invocations as (
@@ -22,6 +30,9 @@ recent_invocations as (
     from {{ ref('steward_invocations') }} as invocations
     inner join tested_invocations
         on invocations.invocation_id = tested_invocations.invocation_id
+    left join withdrawn_deploys
+        on invocations.deploy_id = withdrawn_deploys.deploy_id
+    where withdrawn_deploys.deploy_id is null
 ),
 
 window_results as (

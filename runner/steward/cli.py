@@ -22,7 +22,7 @@ from steward.dbt.progress import Progress
 from steward.deploy import DeployOptions, DeployResult, deploy
 from steward.deploy.backfill import BATCH_SIZES, BackfillOptions, backfill, describe_plan
 from steward.deploy.backfill import to_json as backfill_json
-from steward.deploy.checks import run_checks
+from steward.deploy.checks import exit_code, failed, run_checks
 from steward.deploy.recovery import RollbackOutcome, list_deploys, prune, recover, rollback
 from steward.errors import BadInput, ElementaryMissing, LintFailed, StewardError, exit_code_for
 from steward.redact import redact_text
@@ -32,11 +32,15 @@ from steward.reports.formats import FILE_NAMES, RENDERERS, render
 from steward.reports.rundir import latest_run_dir
 from steward.warehouse.rollback import RollbackEntry
 
+VERBOSE_HELP = "Show dbt's own output (every node, the SQL compiled to compare columns) instead of steward's lines."
+
 
 def _fail(error: StewardError, secrets: tuple[str, ...] = ()) -> None:
     if isinstance(error, ElementaryMissing):
         click.echo(error.instructions, err=True)
     click.echo(f"steward: error: {redact_text(str(error), secrets)}", err=True)
+    for detail in getattr(error, "details", ()):
+        click.echo(redact_text(f"  - {detail}", secrets), err=True)
     for number, step in enumerate(getattr(error, "steps", ()), start=1):
         click.echo(redact_text(f"  {number}. {step}", secrets), err=True)
     sys.exit(exit_code_for(error))
@@ -97,9 +101,11 @@ def env_command(context: Context, as_json: bool) -> None:
 @click.option("--select", "-s", default=None, help="dbt node selection to check.")
 @click.option("--exclude", default=None, help="dbt node exclusion.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-def check_command(context: Context, select: str | None, exclude: str | None, as_json: bool) -> None:
+@click.option("--verbose", "-v", is_flag=True, help=VERBOSE_HELP)
+def check_command(context: Context, select: str | None, exclude: str | None, as_json: bool, verbose: bool) -> None:
     """Run every preflight check and change nothing."""
-    checks = run_checks(context, DeployOptions(select=select, exclude=exclude), DbtInvoker(context.project, quiet=True))
+    checks = run_checks(context, DeployOptions(select=select, exclude=exclude),
+                        DbtInvoker(context.project, quiet=not verbose))
     secrets = context.project.connection.secrets
     if as_json:
         click.echo(redact_text(json.dumps([asdict(check) for check in checks], indent=2), secrets))
@@ -107,9 +113,11 @@ def check_command(context: Context, select: str | None, exclude: str | None, as_
         for check in checks:
             mark = "pass" if check.passed else ("warn" if not check.blocking else "FAIL")
             click.echo(redact_text(f"{mark:<5} {check.name:<22} {check.detail}", secrets))
-    failed = [check for check in checks if check.blocking and not check.passed]
-    if failed:
-        sys.exit(failed[0].exit_code)
+    failures = failed(checks)
+    if failures:
+        click.echo(f"steward: check failed: {', '.join(f'{c.name} (exit {c.exit_code})' for c in failures)}; "
+                   f"exit {exit_code(checks)}, the failure that stops a deploy first", err=True)
+        sys.exit(exit_code(checks))
 
 
 @main.command("deploy")
@@ -131,10 +139,11 @@ def check_command(context: Context, select: str | None, exclude: str | None, as_
                    "schemas, publish in one transaction [policy deploy.strategy; default in-place].")
 @click.option("--keep-stage", is_flag=True, help="Blue-green: keep the stage of a rejected deploy for inspection.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.option("--verbose", "-v", is_flag=True, help=VERBOSE_HELP)
 def deploy_command(context: Context, select: str | None, exclude: str | None, vars_: str | None,
                    full_refresh: bool, dry_run: bool, no_rollback: bool, yes: bool,
                    override_reason: str | None, allow_breaking: bool, changed_only: bool, strategy: str | None,
-                   keep_stage: bool, as_json: bool) -> None:
+                   keep_stage: bool, as_json: bool, verbose: bool) -> None:
     """Preflight, lock, rollback point, dbt build; on failure restore everything and verify.
 
     With --strategy blue-green: build and test in a stage; publish only if everything passed."""
@@ -144,7 +153,10 @@ def deploy_command(context: Context, select: str | None, exclude: str | None, va
                             changed_only=changed_only, strategy=strategy, keep_stage=keep_stage)
     progress = Progress(sys.stderr, live=sys.stderr.isatty() and not context.environment.in_ci,
                         secrets=context.project.connection.secrets)
-    invoker = DbtInvoker(context.project, quiet=True, callbacks=() if as_json or dry_run else [progress])
+    shown = not (as_json or dry_run)
+    # Verbose: dbt's own output replaces the progress lines.
+    invoker = DbtInvoker(context.project, quiet=not verbose, callbacks=[progress] if shown and not verbose else (),
+                         on_step=progress.step if shown else None)
     try:
         result = deploy(context, options, invoker,
                         ask=lambda question: click.confirm(question, default=False, err=True))
@@ -257,6 +269,8 @@ def rollback_command(context: Context, deploy_id: str | None, last: bool, as_jso
     if bool(deploy_id) == last:
         raise BadInput("rollback: give exactly one of --deploy-id ID or --last")
     outcome = rollback(context, deploy_id)
+    for warning in outcome.warnings:
+        click.echo(f"steward: warning: {warning}", err=True)
     if as_json:
         click.echo(json.dumps(_rollback_json(outcome), indent=2))
     elif outcome.already:
@@ -271,6 +285,8 @@ def rollback_command(context: Context, deploy_id: str | None, last: bool, as_jso
 def recover_command(context: Context, as_json: bool) -> None:
     """Finish an interrupted deploy: restore its rollback point and verify. Safe to run again."""
     outcomes = recover(context)
+    for warning in (warning for outcome in outcomes for warning in outcome.warnings):
+        click.echo(f"steward: warning: {warning}", err=True)
     if as_json:
         click.echo(json.dumps([_rollback_json(o) for o in outcomes], indent=2))
         return

@@ -11,12 +11,16 @@ import json
 import re
 import threading
 import time
+from io import StringIO
 
 import pytest
 import yaml
 from harness import pg_settings
 from test_guarded_deploy import FAILING_TEST, READER, api_context, api_deploy
 
+from steward.dbt.invocation import DbtInvoker
+from steward.dbt.progress import Progress
+from steward.deploy import DeployOptions, deploy
 from steward.deploy.blue_green import STAGE_SUFFIX
 from steward.deploy.recovery import list_deploys, rollback
 from steward.errors import BadInput, DbtFailed, exit_code_for
@@ -113,7 +117,11 @@ def test_blue_green_publishes_what_an_in_place_deploy_builds(shop):
     lineage = f"{shop.warehouse.schema_prefix}.steward_lineage"
     edges = shop.warehouse.scalar(f"select count(*) from {lineage}")
     shop.warehouse.execute(f"drop table {lineage}")  # only the refresh after the publish can bring it back
-    result = api_deploy(shop, strategy="blue-green")
+    shown = StringIO()
+    progress = Progress(shown, live=False)
+    context = api_context(shop)
+    result = deploy(context, DeployOptions(strategy="blue-green"),
+                    DbtInvoker(context.project, quiet=True, callbacks=[progress], on_step=progress.step))
     assert result.status == "succeeded" and result.record.strategy == "blue-green"
     assert [state for state, _ in result.record.history] == BLUE_GREEN_HISTORY
     assert prod_contents(shop) == in_place
@@ -129,6 +137,12 @@ def test_blue_green_publishes_what_an_in_place_deploy_builds(shop):
     assert results["model.shop.fct_orders"] == "success" and metrics > 0
     assert "model.steward.steward_lineage" not in results
     assert shop.warehouse.scalar(f"select count(*) from {lineage}") == edges > 0
+    # Live progress never counts past its total: the refresh after the publish is a step of its own.
+    build, refresh = shown.getvalue().split("steward: refreshing steward's lineage and scorecard in prod after "
+                                             "the publish\n")
+    counted = [re.findall(r"^\[\s*(\d+)/(\d+)\]", part, re.MULTILINE) for part in (build, refresh)]
+    assert [(int(done), int(total)) for done, total in counted[0]][-1] == (len(built), len(built))
+    assert counted[1] == [("1", "2"), ("2", "2")], refresh
     # The deploy's report is the stage build's, not the refresh's.
     report = json.loads((result.report_dir / "report.json").read_text())
     assert {node["unique_id"] for node in report["nodes"]} == {node.unique_id for node in built}
@@ -153,9 +167,11 @@ def test_a_failing_test_leaves_prod_untouched_and_the_stage_kept_or_dropped(shop
         latest = listing.record
         assert latest.state == "rejected" and listing.rollback_point == "none"
         assert [state for state, _ in latest.history] == ["planned", "locked", "staging", "rejected"]
-        # A rejected deploy is on record too, with the test that failed it.
-        [(command, status, _)], results, metrics = recorded_run(shop, latest.deploy_id)
+        # A rejected deploy is on record too, with the test that failed it, and marked rejected, which keeps its
+        # results (about data prod never held) out of the quality scorecard.
+        [(command, status, _), mark], results, metrics = recorded_run(shop, latest.deploy_id)
         assert (command, status) == ("build", "failed") and results["test.shop.fct_orders_fails"] == "fail"
+        assert mark == ("steward", "rejected", 0)
         assert metrics == 0  # its staged tables were never published: no row counts to learn from
 
         with pytest.raises(DbtFailed, match="stage dropped"):

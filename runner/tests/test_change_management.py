@@ -138,6 +138,10 @@ def test_breaking_prod_deploy_is_refused_then_allowed(changed_shop):
     assert "fct_orders: column payment_count removed" in refused.stderr
     assert "--select fct_orders+ --full-refresh --allow-breaking --yes" in refused.stderr
     assert "steward backfill" in refused.stderr and "--select fct_orders --start 2024-02-20" in refused.stderr
+    # The refusal and its migration, nothing else: no progress of the gate's compile, no compiled SQL.
+    assert all(line.startswith(("steward: ", "  - ", "  ")) and not line.startswith("  select")
+               for line in refused.stderr.splitlines()), refused.stderr
+    assert not any(line.startswith("[") for line in refused.stderr.splitlines())
     assert changed_shop.warehouse.catalog() == before
 
     result = api_deploy(changed_shop, target="prod", yes=True, allow_breaking=True, full_refresh=True)

@@ -10,7 +10,8 @@ from pathlib import Path
 def test_deploy_builds_the_shop_and_writes_reports(shop_project):
     done = shop_project.cli("deploy")
     assert done.returncode == 0, done.stderr[-2000:]
-    assert re.search(r"^Deployed \d+ models \(\d+ rows\) to ci in \S+; tests (\d+)/\1 passed; "
+    assert re.search(r"^Deployed \d+ nodes: \d+ models, \d+ seeds, plus \d+ of package steward \(\d+ rows\) "
+                     r"to ci in \S+; tests (\d+)/\1 passed; "
                      r"quality score 100/100; rollback point kept until \S+\.$", done.stdout, re.MULTILINE), \
         done.stdout[-2000:]
     match = re.search(r"Reports in (\S+)/: ", done.stdout)

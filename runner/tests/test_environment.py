@@ -56,3 +56,24 @@ def test_secrets_are_masked_in_mappings_and_text():
     text = "connect failed: postgres://admin:pa55word@db/x password=pa55word token 's3cr3t'"
     cleaned = redact_text(text, secrets=["s3cr3t"])
     assert "pa55word" not in cleaned and "s3cr3t" not in cleaned
+
+
+CI_CHECKOUT = {"GITHUB_ACTIONS": "true", "GITHUB_REF_NAME": "main",
+               "GITHUB_SHA": "9fceb02d0ae598e95dc970b74767f19372d61af8"}
+
+
+@pytest.mark.parametrize(("env", "expected"), [
+    (CI_CHECKOUT, ("main", CI_CHECKOUT["GITHUB_SHA"], False, "GitHub Actions")),
+    ({"GITLAB_CI": "true", "CI_COMMIT_REF_NAME": "release/2.0", "CI_COMMIT_SHA": "ABCDEF1234567"},
+     ("release/2.0", "abcdef1234567", False, "GitLab CI")),
+    ({"JENKINS_URL": "https://ci/", "GIT_BRANCH": "origin/main", "GIT_COMMIT": "0123abcd"},
+     ("main", "0123abcd", False, "Jenkins")),
+    # A provider that names no commit, a commit that is not one, no provider: git state stays unknown.
+    ({"GITHUB_ACTIONS": "true", "GITHUB_REF_NAME": "main"}, ("main", None, None, None)),
+    ({"BUILDKITE": "true", "BUILDKITE_BRANCH": "main", "BUILDKITE_COMMIT": "HEAD"}, ("main", None, None, None)),
+    ({"GITHUB_REF_NAME": "main", "GITHUB_SHA": CI_CHECKOUT["GITHUB_SHA"]}, ("main", None, None, None)),
+    ({}, (None, None, None, None)),
+])
+def test_a_tree_without_git_takes_branch_and_commit_from_the_ci_provider(tmp_path, env, expected):
+    state = detect_git(tmp_path, env)
+    assert (state.branch, state.sha, state.dirty, state.source) == expected

@@ -82,12 +82,13 @@ def test_failed_test_after_rebuild_restores_every_relation(shop):
     instants = [at for _, at in latest.record.history]
     assert all(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}\+00:00", at) for at in instants), instants
     assert instants == sorted(set(instants))
-    # The run was recorded by the package's hook, and the rollback kept that record.
+    # The run was recorded by the package's hook, and the rollback kept that record; the runner added its mark,
+    # which keeps the rolled-back results out of the quality scorecard.
     schema = shop.warehouse.schema_prefix
     recorded = shop.warehouse.query(
         f"select command, status, tier, test_failures from {schema}.steward_invocations "
-        f"where deploy_id = '{latest.record.deploy_id}'")
-    assert recorded == [("build", "failed", "dev", 1)]
+        f"where deploy_id = '{latest.record.deploy_id}' order by command")
+    assert recorded == [("build", "failed", "dev", 1), ("steward", "rolled_back", "dev", 0)]
     failed_test = shop.warehouse.query(
         f"select r.status, r.model_unique_id from {schema}.steward_node_results r "
         f"join {schema}.steward_invocations i on r.invocation_id = i.invocation_id "
@@ -119,6 +120,10 @@ def test_rollback_of_a_successful_deploy_and_again_is_a_no_op(shop):
     again = rollback(api_context(shop), result.deploy_id)
     assert again.already
     assert shop.warehouse.contents() == before
+    # A manual rollback marks the deploy in the audit log too, once.
+    marked = shop.warehouse.query(f"select command, status from {shop.warehouse.schema_prefix}.steward_invocations "
+                                  f"where deploy_id = '{result.deploy_id}' order by command")
+    assert marked == [("build", "success"), ("steward", "rolled_back")]
 
 
 def test_view_created_outside_dbt_survives_deploy_and_rollback(shop):
@@ -349,12 +354,13 @@ def test_an_outside_view_that_no_longer_fits_fails_the_deploy_and_is_restored(sh
         model.write_text(original)
         shop.warehouse.execute(f"drop schema if exists {consumer} cascade")
     deploy_id = list_deploys(api_context(shop))[0].record.deploy_id
-    status = shop.warehouse.query(f"select status from {schema}.steward_invocations where deploy_id = %s",
-                                  (deploy_id,))
+    # The build succeeded; the deploy was rolled back all the same, and is marked so.
+    status = shop.warehouse.query(f"select command, status from {schema}.steward_invocations where deploy_id = %s "
+                                  "order by command", (deploy_id,))
     counts = shop.warehouse.query(
         f"select count(*) from {schema}.steward_metrics where invocation_id in "
         f"(select invocation_id from {schema}.steward_invocations where deploy_id = %s)", (deploy_id,))
-    assert status == [("success",)] and counts == [(0,)]
+    assert status == [("build", "success"), ("steward", "rolled_back")] and counts == [(0,)]
 
 
 @contextmanager

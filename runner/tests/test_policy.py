@@ -17,6 +17,15 @@ def test_defaults_without_a_policy_file(tmp_path):
     assert [policy.tier_of(t) for t in ("staging", "stg", "uat", "qa")] == ["staging"] * 4
     assert [policy.tier_of(t) for t in ("dev", "ci", "prod_copy")] == ["dev"] * 3
     assert policy.prod_allowed_branches == ("main", "master", "release/*")
+    # `steward env` spells durations as the README and steward.yml do: 7d, not 1w.
+    described = policy.describe()
+    assert (described["rollback_retention"], described["lock_lease"]) == ("7d", "15m")
+
+
+def test_durations_are_shown_in_days_hours_minutes_or_seconds(tmp_path):
+    (tmp_path / "steward.yml").write_text("rollback: {retention: 2w}\nlock: {lease: 90s}\n")
+    described = load_policy(tmp_path).describe()
+    assert (described["rollback_retention"], described["lock_lease"]) == ("14d", "90s")
 
 
 def test_a_full_policy_file_is_read(tmp_path):

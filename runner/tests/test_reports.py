@@ -110,16 +110,24 @@ def expected_failing_rows(project: DbtProject) -> int:
 
 def test_deploy_prints_the_closing_line_and_where_every_format_is(reported):
     out = reported.good.done.stdout
-    line = re.search(r"^Deployed (\d+) models \((\d+) rows\) to ci in \S+; tests (\d+)/(\d+) passed; "
+    line = re.search(r"^Deployed (\d+) nodes: (\d+) models, (\d+) seeds, plus (\d+) of package steward "
+                     r"\((\d+) rows\) to ci in \S+; tests (\d+)/(\d+) passed; "
                      r"quality score 100/100; rollback point kept until (\S+)\.$", out, re.MULTILINE)
     assert line, out[-2000:]
     results = run_results(reported.good)["results"]
-    models = [r for r in results if r["unique_id"].startswith("model.") and r["status"] == "success"]
+    built = [r["unique_id"].split(".")[:2] for r in results if r["status"] == "success"]
     tests = [r for r in results if r["unique_id"].startswith("test.")]
-    assert int(line.group(1)) == len(models)
-    assert int(line.group(3)) == int(line.group(4)) == len(tests)
+    # What it is: the shop's own models and seeds, and steward's nodes apart.
+    assert int(line.group(2)) == built.count(["model", "shop"]) > 0
+    assert int(line.group(3)) == built.count(["seed", "shop"]) > 0
+    assert int(line.group(1)) == int(line.group(2)) + int(line.group(3))
+    assert int(line.group(4)) == sum(1 for kind, package in built
+                                     if package == "steward" and kind in ("model", "seed", "snapshot")) > 0
+    assert int(line.group(6)) == int(line.group(7)) == len(tests)
     document = reported.good.json()
-    assert line.group(5) == document["deploy"]["kept_until"]
+    assert document["summary"]["nodes_built"] == {"models": int(line.group(2)), "seeds": int(line.group(3)),
+                                                  "snapshots": 0, "packages": {"steward": int(line.group(4))}}
+    assert line.group(8) == document["deploy"]["kept_until"]
     assert line.group(0) == document["closing_line"]
     assert sorted(p.name for p in reported.good.directory.glob("report.*")) == sorted(FORMAT_FILES.values())
 
@@ -150,8 +158,9 @@ def test_json_follows_the_documented_schema_and_the_run_results(reported, which)
     tests = [r for r in results.values() if r["unique_id"].startswith("test.")]
     passed = sum(1 for r in tests if r["status"] == "pass")
     assert (document["summary"]["tests_run"], document["summary"]["tests_passed"]) == (len(tests), passed)
-    # Deploys record their runs, so the package's scorecard view exists and is the source.
-    assert document["quality"]["source"] == "steward_quality_scorecard"
+    # Deploys record their runs, so the package's scorecard view exists and is the source; the rolled-back
+    # deploy's results are not in it (it describes prod), so that one is scored from its own tests.
+    assert document["quality"]["source"] == ("steward_quality_scorecard" if which == "good" else "run_tests")
     if which == "good":  # the only recorded run so far, every test passed
         assert document["quality"]["score"] == 100.0
     dimensions = {n["name"]: n["dimension"] for n in document["nodes"] if n["resource_type"] == "test"}
@@ -169,7 +178,9 @@ def test_json_of_the_failed_deploy_records_the_rollback(reported):
     assert failing["dimension"] == "validity" and failing["attached_node"] == "model.shop.report_probe"
     assert document["deploy"]["error"] == f"failed: {failing['unique_id']}"
     validity = next(d for d in document["quality"]["dimensions"] if d["dimension"] == "validity")
-    assert validity["status"] == "fail"  # the scorecard's latest status of the dimension
+    # Scored from its own tests: the scorecard describes prod, which leaves a rolled-back deploy out.
+    assert validity["status"] == "fail" and document["quality"]["source"] == "run_tests"
+    assert any("the deploy was rolled back" in note for note in document["notes"])
     relations = document["rollback"]["relations"]
     assert relations and all(r["restored"] for r in relations if not r["external"])
     for relation in relations:  # restored tables hold exactly what they held before, measured afresh

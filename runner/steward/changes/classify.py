@@ -10,6 +10,7 @@ keeps them in step with the SQL.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -37,9 +38,29 @@ class Change:
     kind: str
     breaking: bool
     detail: str
+    column: str | None = None  # the column a column change is about (its old name when renamed)
 
     def describe(self) -> str:
         return f"{self.name}: {self.detail}"
+
+
+@dataclass(frozen=True)
+class UsingTest:
+    """A test that uses a column: its name and the file that declares it."""
+
+    name: str
+    path: str
+
+
+def describe_tests(tests: Iterable[UsingTest]) -> str:
+    """'a, b (models/x.yml); c (tests/c.sql)': test names grouped by the file to edit."""
+    by_file: dict[str, list[str]] = {}
+    for test in tests:
+        by_file.setdefault(test.path, []).append(test.name)
+    return "; ".join(f"{', '.join(names)} ({path})" for path, names in by_file.items())
+
+
+NOTHING_DOWNSTREAM = "nothing downstream"
 
 
 @dataclass(frozen=True)
@@ -49,7 +70,7 @@ class Impact:
 
     def describe(self) -> str:
         parts = [*self.models, *(f"exposure {e}" for e in self.exposures)]
-        return ", ".join(parts) if parts else "nothing downstream"
+        return ", ".join(parts) if parts else NOTHING_DOWNSTREAM
 
 
 @dataclass
@@ -60,10 +81,28 @@ class ChangeReport:
     notes: list[str] = field(default_factory=list)  # what could not be checked, and why
     changed_files: list[str] = field(default_factory=list)
     nodes: dict[str, dict[str, Any]] = field(default_factory=dict)  # old or new node of each changed id
+    # Tests of the working project that use a removed or renamed column, by (unique_id, column): a deploy
+    # of the change fails on them, so they are downstream impact as much as the models below.
+    column_tests: dict[tuple[str, str], tuple[UsingTest, ...]] = field(default_factory=dict)
+    # What each changed SQL file held in the kept state (absent: the file is new), so lint can judge the
+    # lines that changed.
+    baselines: dict[str, str] = field(default_factory=dict)
 
     @property
     def breaking(self) -> list[Change]:
         return [change for change in self.changes if change.breaking]
+
+    def tests_of(self, change: Change) -> tuple[UsingTest, ...]:
+        return self.column_tests.get((change.unique_id, change.column or ""), ())
+
+    def downstream_of(self, change: Change) -> str:
+        """The models, exposures and tests a change reaches, for one line of output."""
+        impact = self.impact[change.unique_id].describe()
+        tests = self.tests_of(change)
+        if not tests:
+            return impact
+        named = f"tests using {change.column}: {describe_tests(tests)}"
+        return named if impact == NOTHING_DOWNSTREAM else f"{impact}; {named}"
 
     def breaking_in(self, unique_ids: Iterable[str] | None) -> list[Change]:
         """Breaking changes a deploy of `unique_ids` ships; None is the whole project (removals too)."""
@@ -79,6 +118,8 @@ class ChangeReport:
                          "detail": c.detail} for c in self.changes],
             "impact": {uid: {"models": list(i.models), "exposures": list(i.exposures)}
                        for uid, i in self.impact.items()},
+            "column_tests": [{"unique_id": uid, "column": column, "tests": [t.name for t in tests]}
+                             for (uid, column), tests in self.column_tests.items()],
             "notes": self.notes,
             "changed_files": self.changed_files,
         }
@@ -136,6 +177,7 @@ def classify(old: dict[str, Any], new: dict[str, Any], probe: ColumnProbe) -> Ch
             target = added.pop(by_checksum[_checksum(node)])
             _add(report, uid, node, "renamed", True, f"renamed to {target['name']}")
             report.changed_files.append(target["original_file_path"])
+            report.baselines[target["original_file_path"]] = node.get("raw_code") or ""
         else:
             _add(report, uid, node, "removed", True, "removed")
     for uid, node in added.items():
@@ -147,10 +189,24 @@ def classify(old: dict[str, Any], new: dict[str, Any], probe: ColumnProbe) -> Ch
             report.nodes[uid] = node
             _compare(report, old, new, old_nodes[uid], node, probe)
     report.changed_files = sorted(set(report.changed_files) | _changed_test_files(old, new))
+    _keep_baselines(report, old)
     for uid in {change.unique_id for change in report.changes}:
         source = new if uid in new["nodes"] else old
         report.impact[uid] = downstream(source, uid)
+    for change in report.changes:
+        if change.kind in ("column_removed", "column_renamed") and change.column:
+            report.column_tests[(change.unique_id, change.column)] = tests_using(new, change.unique_id, change.column)
     return report
+
+
+def _keep_baselines(report: ChangeReport, old: dict[str, Any]) -> None:
+    """The kept state's text of each changed file that it knew (a renamed file's is set where found)."""
+    project = _project_name(old)
+    before = {node["original_file_path"]: node.get("raw_code") or "" for node in old["nodes"].values()
+              if node.get("package_name") == project and node.get("original_file_path", "").endswith(".sql")}
+    for path in report.changed_files:
+        if path in before:
+            report.baselines.setdefault(path, before[path])
 
 
 def _compare(report: ChangeReport, old: dict[str, Any], new: dict[str, Any], before: dict[str, Any],
@@ -198,10 +254,10 @@ def _column_changes(report: ChangeReport, node: dict[str, Any], before: Columns,
     removed = [name for name in old_types if name not in new_types]
     added = [name for name in new_types if name not in old_types]
     if len(removed) == 1 and len(added) == 1 and old_types[removed[0]] == new_types[added[0]]:
-        _add(report, uid, node, "column_renamed", True, f"column {removed[0]} renamed to {added[0]}")
+        _add(report, uid, node, "column_renamed", True, f"column {removed[0]} renamed to {added[0]}", removed[0])
         removed, added = [], []
     for name in removed:
-        _add(report, uid, node, "column_removed", True, f"column {name} removed")
+        _add(report, uid, node, "column_removed", True, f"column {name} removed", name)
     for name in added:
         _add(report, uid, node, "column_added", False, f"column {name} added ({new_types[name]})")
     for name, kind in old_types.items():
@@ -230,8 +286,48 @@ def downstream(manifest: dict[str, Any], unique_id: str) -> Impact:
     return Impact(tuple(models), tuple(shown))
 
 
-def _add(report: ChangeReport, uid: str, node: dict[str, Any], kind: str, breaking: bool, detail: str) -> None:
-    report.changes.append(Change(uid, node["name"], kind, breaking, detail))
+def tests_using(manifest: dict[str, Any], unique_id: str, column: str) -> tuple[UsingTest, ...]:
+    """The tests of a manifest that use a node's column: a generic test on the column of the node (its
+    column_name, or its `where`), a generic test elsewhere whose arguments name it (relationships' field,
+    a list of columns), and a singular test whose SQL names it as a word."""
+    wanted = column.lower()
+    word = re.compile(rf"(?<![\w$]){re.escape(wanted)}(?![\w$])")
+    found = []
+    for node in (manifest.get("nodes") or {}).values():
+        if node["resource_type"] != "test" or unique_id not in ((node.get("depends_on") or {}).get("nodes") or []):
+            continue
+        metadata = node.get("test_metadata")
+        if metadata:
+            kwargs = dict(metadata.get("kwargs") or {})
+            kwargs.pop("model", None)
+            on_node = node.get("attached_node") == unique_id
+            if not on_node:
+                kwargs.pop("column_name", None)
+            named = {str(value).lower() for value in _argument_values(kwargs)}
+            where = str((node.get("config") or {}).get("where") or "").lower()
+            uses = wanted in named or (on_node and bool(word.search(where)))
+        else:
+            uses = bool(word.search((node.get("raw_code") or "").lower()))
+        if uses:
+            found.append(UsingTest(node["name"], node.get("original_file_path") or ""))
+    return tuple(sorted(found, key=lambda test: (test.path, test.name)))
+
+
+def _argument_values(value: Any) -> Iterable[Any]:
+    """Every scalar in a test's arguments, through lists and mappings."""
+    if isinstance(value, dict):
+        for item in value.values():
+            yield from _argument_values(item)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            yield from _argument_values(item)
+    elif value is not None:
+        yield value
+
+
+def _add(report: ChangeReport, uid: str, node: dict[str, Any], kind: str, breaking: bool, detail: str,
+         column: str | None = None) -> None:
+    report.changes.append(Change(uid, node["name"], kind, breaking, detail, column))
 
 
 # -- node facts -----------------------------------------------------------------------------------
@@ -320,10 +416,12 @@ def _changed_test_files(old: dict[str, Any], new: dict[str, Any]) -> set[str]:
 
 # -- the gate and the check -----------------------------------------------------------------------
 class BreakingChangeRefused(SafetyRefused):
-    """A prod deploy would ship a breaking change; `steps` are the commands that migrate safely."""
+    """A prod deploy would ship a breaking change: `details` name each change and what it reaches, `steps` are
+    what migrates safely."""
 
-    def __init__(self, message: str, steps: list[str]) -> None:
+    def __init__(self, message: str, details: list[str], steps: list[str]) -> None:
         super().__init__(message)
+        self.details = details
         self.steps = steps
 
 
@@ -336,12 +434,12 @@ def gate(context: Context, invoker: DbtInvoker, built: Iterable[str] | None, all
     breaking = report.breaking_in(built)
     if not breaking:
         return [f"changes not checked: {note}" for note in report.notes]
-    summary = "; ".join(f"{c.describe()} (downstream: {report.impact[c.unique_id].describe()})" for c in breaking)
+    details = [f"{c.describe()} (downstream: {report.downstream_of(c)})" for c in breaking]
     if allow_breaking:
-        return [f"breaking change deployed (--allow-breaking): {summary}"]
+        return [f"breaking change deployed (--allow-breaking): {'; '.join(details)}"]
     raise BreakingChangeRefused(
-        f"refused: {len(breaking)} breaking change(s) for prod target {context.project.target_name}: {summary}; "
-        "migrate with the steps below, or pass --allow-breaking", migration_steps(context, report, breaking))
+        f"refused: {len(breaking)} breaking change(s) for prod target {context.project.target_name}; "
+        "migrate with the steps below, or pass --allow-breaking", details, migration_steps(context, report, breaking))
 
 
 def migration_steps(context: Context, report: ChangeReport, breaking: list[Change]) -> list[str]:
@@ -350,6 +448,11 @@ def migration_steps(context: Context, report: ChangeReport, breaking: list[Chang
     where = (f"--project-dir {project.project_dir} --profiles-dir {project.profiles_dir} "
              f"--target {project.target_name}")
     steps: list[str] = []
+    stale = [(c, report.tests_of(c)) for c in breaking if report.tests_of(c)]
+    if stale:
+        steps.append("update or remove the tests that use the changed columns first, or the deploy fails on them "
+                     "and is rolled back: " + "; ".join(f"{c.name}.{c.column}: {describe_tests(tests)}"
+                                                        for c, tests in stale))
     owners = sorted({e for c in breaking for e in report.impact[c.unique_id].exposures})
     if owners:
         steps.append(f"tell the owners of the exposures downstream first: {', '.join(owners)}")
@@ -404,7 +507,7 @@ def change_check(context: Context, invoker: DbtInvoker) -> tuple[Check, ChangeRe
         return Check("changes", True, f"no kept state in {state_dir(context.project)} yet; "
                                       "the next successful deploy keeps one"), report
     breaking = report.breaking
-    parts = [f"{c.describe()} (downstream: {report.impact[c.unique_id].describe()})" for c in breaking]
+    parts = [f"{c.describe()} (downstream: {report.downstream_of(c)})" for c in breaking]
     others = [c.describe() for c in report.changes if not c.breaking]
     detail = "; ".join([*(f"BREAKING {p}" for p in parts), *others, *(f"not checked: {n}" for n in report.notes)])
     return Check("changes", not breaking, detail or "none since the last deploy",

@@ -1,20 +1,24 @@
-"""`steward lint`: sqlfluff with the dbt templater and the project's own configuration.
+"""`steward lint`: sqlfluff with the dbt templater and the project's own configuration; and which lines of
+which files changed, so `steward check` judges a change by the lines it changed.
 
 sqlfluff runs in a child process: its dbt templater drives dbt in-process, and dbt keeps
 process-wide state that must not mix with the runner's own invocations. Rules, dialect and
-exclusions come from the project's `.sqlfluff`; steward only adds what ties the templater to the
-command's project, profiles directory and target.
+exclusions come from the project's sqlfluff configuration; steward only adds what ties the templater
+to the command's project, profiles directory and target, and, when the project names no dialect, the
+target adapter's (sqlfluff's own default, ansi, cannot parse most warehouses' SQL).
 """
 
 from __future__ import annotations
 
 import configparser
+import difflib
 import importlib.util
 import json
+import re
 import subprocess
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,7 +27,16 @@ from steward.dbt.invocation import release_duckdb_file
 from steward.errors import BadInput
 from steward.redact import redact_text
 
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10: a dialect named only in pyproject.toml is not seen
+    tomllib = None  # type: ignore[assignment]
+
 DEFAULT_PATHS = ("models", "tests", "snapshots", "macros", "analyses")
+# sqlfluff's dialect for a dbt adapter whose name is not already one of sqlfluff's dialects.
+DIALECTS = {"spark": "sparksql", "sqlserver": "tsql", "fabric": "tsql", "synapse": "tsql"}
+# The lines of a file that changed (1-based), or None when the whole file is new.
+ChangedLines = Mapping[str, frozenset[int] | None]
 
 
 @dataclass(frozen=True)
@@ -72,30 +85,80 @@ def lint(context: Context, paths: Sequence[str] = ()) -> list[Violation]:
     return sorted(violations, key=lambda v: (v.path, v.line, v.position, v.code))
 
 
+def dialect_for(adapter_type: str) -> str:
+    return DIALECTS.get(adapter_type, adapter_type)
+
+
+def project_dialect(directory: Path) -> str | None:
+    """The dialect the project's own sqlfluff configuration names (.sqlfluff, setup.cfg, tox.ini, pyproject.toml)."""
+    ini = configparser.ConfigParser()
+    ini.read([directory / name for name in (".sqlfluff", "setup.cfg", "tox.ini")])
+    if ini.has_option("sqlfluff", "dialect"):
+        return ini.get("sqlfluff", "dialect")
+    pyproject = directory / "pyproject.toml"
+    if tomllib is not None and pyproject.is_file():
+        try:
+            core = tomllib.loads(pyproject.read_text()).get("tool", {}).get("sqlfluff", {}).get("core", {})
+        except ValueError:
+            return None
+        return core.get("dialect")
+    return None
+
+
 def _templater_config(context: Context) -> str:
-    """The dbt templater settings for this command's project, profiles and target, plus a dialect if none is set."""
+    """The dbt templater settings for this command's project, profiles and target, plus the target adapter's
+    dialect when the project names none."""
     project = context.project
-    own = configparser.ConfigParser()
-    own.read(project.project_dir / ".sqlfluff")
     lines = ["[sqlfluff]", "templater = dbt"]
-    if not own.has_option("sqlfluff", "dialect"):
-        lines.append(f"dialect = {project.adapter_type}")
+    if project_dialect(project.project_dir) is None:
+        lines.append(f"dialect = {dialect_for(project.adapter_type)}")
     lines += ["", "[sqlfluff:templater:dbt]", f"project_dir = {project.project_dir}",
               f"profiles_dir = {project.profiles_dir}", f"target = {project.target_name}", ""]
     return "\n".join(lines)
 
 
-def changed_since_git_base(context: Context) -> list[str] | None:
-    """SQL files changed against the merge base with the default branch, and untracked ones; None without git."""
-    directory = context.project.project_dir
+def on_changed_lines(violations: Sequence[Violation], changed: ChangedLines) -> list[Violation]:
+    """The violations a change is answerable for: on a line it changed, anywhere in a new file, or about the
+    whole file (line 0). What was already wrong on untouched lines is left to a full `steward lint`."""
+    def counted(violation: Violation) -> bool:
+        lines = changed.get(Path(violation.path).as_posix(), frozenset())
+        return lines is None or violation.line == 0 or violation.line in lines
+
+    return [violation for violation in violations if counted(violation)]
+
+
+def changed_lines(before: str, now: str) -> frozenset[int]:
+    """Lines of `now` (1-based) that are not in `before`: replaced or inserted, never the untouched ones."""
+    matcher = difflib.SequenceMatcher(None, before.splitlines(), now.splitlines(), autojunk=False)
+    return frozenset(line + 1 for tag, _, _, start, end in matcher.get_opcodes() if tag in ("replace", "insert")
+                     for line in range(start, end))
+
+
+def changed_since_git_base(directory: Path) -> dict[str, frozenset[int] | None] | None:
+    """SQL files changed against the merge base with the default branch, with the lines that changed (None for
+    an untracked file: all of it is new); None without git."""
     base = next((found for branch in ("origin/HEAD", "main", "master")
                  if (found := _git(directory, "merge-base", "HEAD", branch))), None)
     if not base:
         return None
-    # Both listings are relative to the project directory (git -C, --relative).
-    listed = (_git(directory, "diff", "--name-only", "--relative", base) or "").splitlines()
-    listed += (_git(directory, "ls-files", "--others", "--exclude-standard") or "").splitlines()
-    return sorted({path for path in listed if path.endswith(".sql") and (directory / path).is_file()})
+    changed: dict[str, set[int] | None] = {}
+    path = None
+    # Relative to the project directory (git -C, --relative); -U0: hunks hold only changed lines.
+    for line in (_git(directory, "diff", "-U0", "--relative", "--no-color", "--no-renames", base) or "").splitlines():
+        if line.startswith("+++ "):
+            path = line[6:] if line.startswith("+++ b/") else None
+            if path is not None:
+                changed.setdefault(path, set())
+        elif line.startswith("@@") and path is not None and (hunk := _HUNK.match(line)):
+            start, count = int(hunk["start"]), int(hunk["count"] or 1)
+            changed[path].update(range(start, start + count))  # type: ignore[union-attr]
+    for untracked in (_git(directory, "ls-files", "--others", "--exclude-standard") or "").splitlines():
+        changed[untracked] = None
+    return {name: None if lines is None else frozenset(lines) for name, lines in sorted(changed.items())
+            if name.endswith(".sql") and (directory / name).is_file()}
+
+
+_HUNK = re.compile(r"@@ -\S+ \+(?P<start>\d+)(?:,(?P<count>\d+))? @@")
 
 
 def _git(directory: Path, *args: str) -> str | None:

@@ -96,7 +96,8 @@ def working_manifest(invoker: DbtInvoker, compile_nodes: Iterable[str] = (),
     command, extra = (["compile"], ["--select", *names]) if names else (["parse"], [])
     if parsed is not None:
         extra += parsed.vars_args
-    outcome = invoker.invoke(command, extra, manifest=parsed.manifest if parsed else None)
+    step = f"comparing the columns of {', '.join(names)} with the deployed relations (dbt compile)" if names else None
+    outcome = invoker.invoke(command, extra, manifest=parsed.manifest if parsed else None, step=step, silent=True)
     if not outcome.success:
         raise BadInput(f"project: dbt {command[0]} failed: {outcome.error or 'see the dbt log'}")
     return json.loads((invoker.project.target_path / MANIFEST).read_text())

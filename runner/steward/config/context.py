@@ -69,6 +69,7 @@ def describe(context: Context) -> dict[str, Any]:
             "branch": run_env.git.branch,
             "sha": run_env.git.sha,
             "dirty": run_env.git.dirty,
+            "source": run_env.git.source,
         },
         "policy": context.policy.describe(),
     }

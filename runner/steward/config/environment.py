@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fnmatch
+import re
 import subprocess
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -18,6 +19,16 @@ _CI_PROVIDERS: tuple[tuple[str, str], ...] = (
     ("AIRFLOW_CTX_DAG_ID", "Airflow"),
 )
 _TRUTHY = {"1", "true", "yes", "on"}
+# Where each provider names the branch and the commit it checked out: read when the tree has no .git (an
+# exported archive, a CI runner that fetches a tarball), so prod deploys from CI need no git checkout.
+_CI_CHECKOUTS: dict[str, tuple[tuple[str, ...], str]] = {
+    "GitHub Actions": (("GITHUB_HEAD_REF", "GITHUB_REF_NAME"), "GITHUB_SHA"),
+    "GitLab CI": (("CI_COMMIT_REF_NAME",), "CI_COMMIT_SHA"),
+    "Buildkite": (("BUILDKITE_BRANCH",), "BUILDKITE_COMMIT"),
+    "CircleCI": (("CIRCLE_BRANCH",), "CIRCLE_SHA1"),
+    "Jenkins": (("BRANCH_NAME", "GIT_BRANCH"), "GIT_COMMIT"),
+}
+_COMMIT = re.compile(r"[0-9a-f]{7,64}")
 
 
 @dataclass(frozen=True)
@@ -25,6 +36,7 @@ class GitState:
     branch: str | None
     sha: str | None
     dirty: bool | None
+    source: str | None = None  # "git", or the CI provider whose variables named branch and commit
 
     @property
     def available(self) -> bool:
@@ -60,6 +72,20 @@ def git_branch_from_ci(env: Mapping[str, str]) -> str | None:
     return None
 
 
+def git_from_ci(env: Mapping[str, str]) -> GitState | None:
+    """Branch and commit as the detected CI provider names them, for a tree without .git; None unless it names
+    both. Such a tree counts as clean: it is the provider's checkout of that commit, with nothing to diff."""
+    provider = detect_ci(env)
+    if provider not in _CI_CHECKOUTS:
+        return None
+    branch_variables, sha_variable = _CI_CHECKOUTS[provider]
+    branch = next((env[name].removeprefix("origin/") for name in branch_variables if env.get(name)), None)
+    sha = (env.get(sha_variable) or "").strip().lower()
+    if not branch or not _COMMIT.fullmatch(sha):
+        return None
+    return GitState(branch=branch, sha=sha, dirty=False, source=provider)
+
+
 def detect_git(directory: Path, env: Mapping[str, str]) -> GitState:
     def git(*args: str) -> str | None:
         try:
@@ -70,10 +96,10 @@ def detect_git(directory: Path, env: Mapping[str, str]) -> GitState:
 
     sha = git("rev-parse", "HEAD")
     if sha is None:
-        return GitState(branch=git_branch_from_ci(env), sha=None, dirty=None)
+        return git_from_ci(env) or GitState(branch=git_branch_from_ci(env), sha=None, dirty=None)
     branch = git("symbolic-ref", "--short", "-q", "HEAD") or git_branch_from_ci(env)
     status = git("status", "--porcelain", "--untracked-files=no")
-    return GitState(branch=branch, sha=sha, dirty=None if status is None else bool(status))
+    return GitState(branch=branch, sha=sha, dirty=None if status is None else bool(status), source="git")
 
 
 def detect_environment(directory: Path, env: Mapping[str, str], stdin_is_tty: bool) -> RunEnvironment:

@@ -148,8 +148,9 @@ def _allowed_top() -> list[str]:
 
 
 def _format_duration(value: timedelta) -> str:
+    """A duration as steward.yml and the README spell it: in days, hours, minutes or seconds (7d, never 1w)."""
     seconds = int(value.total_seconds())
-    for unit, size in (("w", 604800), ("d", 86400), ("h", 3600), ("m", 60)):
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
         if seconds % size == 0:
             return f"{seconds // size}{unit}"
     return f"{seconds}s"

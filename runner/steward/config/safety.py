@@ -23,14 +23,18 @@ def branch_checks(context: Context) -> list[Check]:
     policy, git = context.policy, context.environment.git
     if context.tier == "prod":
         allowed = ", ".join(policy.prod_allowed_branches)
+        unknown = "unknown (not a git checkout, and no CI provider's variables name the branch and commit)"
+        from_ci = f" (from {git.source}'s variables: no .git)" if git.source not in (None, "git") else ""
         checks = [Check(
             "prod branch",
             branch_matches(git.branch, policy.prod_allowed_branches),
-            f"branch {git.branch or 'unknown (not a git checkout)'}; prod deploys run from {allowed}",
+            f"branch {git.branch + from_ci if git.branch else unknown}; prod deploys run from {allowed}",
         )]
         if policy.prod_require_clean_tree:
             clean = git.dirty is False
-            state = {True: "has uncommitted changes", False: "is clean", None: "is unknown (not a git checkout)"}
+            state = {True: "has uncommitted changes", False: "is clean", None: f"is {unknown}"}
+            if from_ci:
+                state[False] = f"is {git.source}'s checkout of commit {(git.sha or '')[:12]}{from_ci}"
             checks.append(Check("clean working tree", clean, f"working tree {state[git.dirty]}"))
         return checks
     if context.tier == "dev" and branch_matches(git.branch, policy.dev_protected_branches):

@@ -97,14 +97,17 @@ class DbtInvoker:
     """Invokes dbt commands against one project and target.
 
     dbt keeps process-wide state, so invocations run one after another; dbtRunner resets
-    the adapters around each one.
+    the adapters around each one. `callbacks` receive dbt's events (live progress); `on_step` is told, in
+    one line, what an invocation that is a step of its own does (see `invoke`).
     """
 
     def __init__(self, project: Project, *, quiet: bool = False,
-                 callbacks: Sequence[Callable[[Any], None]] = ()) -> None:
+                 callbacks: Sequence[Callable[[Any], None]] = (),
+                 on_step: Callable[[str], None] | None = None) -> None:
         self.project = project
         self.quiet = quiet
         self.callbacks = list(callbacks)
+        self.on_step = on_step
 
     def base_args(self) -> list[str]:
         """Where the project is, and its target only as the person gave it: dbt resolves the profile's
@@ -113,13 +116,22 @@ class DbtInvoker:
         return ["--project-dir", str(self.project.project_dir), "--profiles-dir", str(self.project.profiles_dir),
                 *target]
 
-    def invoke(self, command: Sequence[str], extra: Sequence[str] = (), manifest: Any = None) -> DbtOutcome:
+    def invoke(self, command: Sequence[str], extra: Sequence[str] = (), manifest: Any = None, *,
+               step: str | None = None, silent: bool = False) -> DbtOutcome:
+        """Run one dbt command. `step` says what it does, in one line to `on_step`, when it is a step of its own
+        (its progress counts from 1 again). `silent` runs a command whose output is not the user's business
+        (a compile to compare columns prints compiled SQL and test progress) with no events and no dbt
+        output; its errors still come back in the outcome. A verbose invoker (quiet=False) shows everything."""
         from dbt.cli.main import dbtRunner
 
-        global_flags = ["--no-version-check"] + (["--quiet"] if self.quiet else [])
-        argv = [*global_flags, *command, *self.base_args(), *extra]
+        if step and self.on_step is not None:
+            self.on_step(step)
+        hushed = silent and self.quiet
+        output = (["--log-level", "none"] if hushed else ["--quiet"]) if self.quiet else []
+        argv = ["--no-version-check", *output, *command, *self.base_args(), *extra]
         os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "False")
-        result = dbtRunner(manifest=manifest, callbacks=[*self.callbacks, *faults.dbt_callbacks()]).invoke(argv)
+        result = dbtRunner(manifest=manifest,
+                           callbacks=[*([] if hushed else self.callbacks), *faults.dbt_callbacks()]).invoke(argv)
         error = None
         if result.exception is not None:
             error = redact_text(_one_line(result.exception), self.project.connection.secrets)

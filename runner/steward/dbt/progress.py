@@ -2,7 +2,9 @@
 
 One line per finished node with its index, status, time and the running counts. On a terminal (and
 not in CI) the lines overwrite each other, and only problems stay on screen; elsewhere every line is
-printed plainly, so CI logs read top to bottom.
+printed plainly, so CI logs read top to bottom. An invocation that is a step of its own (DbtInvoker's
+`on_step`, e.g. the refresh after a blue-green publish) is announced on a line of its own and counted
+from 1 against its own total.
 """
 
 from __future__ import annotations
@@ -53,6 +55,14 @@ class Progress:
                            float(data.run_result.execution_time or 0.0), int(data.run_result.num_failures or 0))
         elif name == "SkippingDetails":
             self._finished(data.node_info.unique_id, "skipped", 0.0, 0)
+
+    def step(self, label: str) -> None:
+        """Announce a step of its own; the nodes that follow are counted from 1 against its total."""
+        with self._lock:
+            self.close()
+            self.stream.write(redact_text(f"steward: {label}", self.secrets) + "\n")
+            self.stream.flush()
+            self.total, self.counts, self.seen, self.started = 0, {}, set(), None
 
     def _finished(self, unique_id: str, status: str, seconds: float, failures: int) -> None:
         with self._lock:

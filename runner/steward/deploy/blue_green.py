@@ -56,6 +56,7 @@ from steward.deploy.flow import (
     run_context,
     vars_args,
 )
+from steward.deploy.withdrawn import mark_withdrawn
 from steward.errors import BadInput, ConnectionLost, DbtFailed
 from steward.warehouse import Described, Relation, Warehouse, opened, rename_relations, warehouse_class
 from steward.warehouse.rollback import RollbackEntry, RollbackStore
@@ -334,6 +335,7 @@ def deploy_blue_green(session: DeploySession) -> DeployResult:
                 failure = outcome.failure
                 kept = _end_stage(warehouse, stage, keep=options.keep_stage)
                 result.record = ledger.write(record.advanced("rejected", f"{failure}; prod untouched"), warehouse)
+                mark_withdrawn(context, warehouse, result.record, "rejected", 0, result.warnings)
                 raise DbtFailed(f"deploy {record.deploy_id} failed ({failure}); nothing was published, prod is "
                                 f"untouched; {kept}; {report_after_failure(context, result, warehouse)}")
             record = ledger.write(record.advanced("publishing"), warehouse)
@@ -347,6 +349,7 @@ def deploy_blue_green(session: DeploySession) -> DeployResult:
                 forget_row_counts(warehouse, parsed.manifest, record.deploy_id, result.warnings)
                 kept = _end_stage(warehouse, stage, keep=options.keep_stage)
                 result.record = ledger.write(record.advanced("rejected", f"{failure}; prod untouched"), warehouse)
+                mark_withdrawn(context, warehouse, result.record, "rejected", 0, result.warnings)
                 raise DbtFailed(f"deploy {record.deploy_id}: {failure}; prod is untouched; {kept}; "
                                 f"{report_after_failure(context, result, warehouse)}") from exc
             faults.reached("publish.committed", warehouse=warehouse)
@@ -388,7 +391,8 @@ def refresh_observability(invoker: DbtInvoker, parsed: state.ParsedProject, sele
             # --no-write-json: the deploy's report reads the stage build's run_results.json, which this run
             # would otherwise replace.
             outcome = invoker.invoke(["run"], ["--select", " ".join(selectors), "--no-write-json",
-                                               *vars_args(options)], manifest=parsed.manifest)
+                                               *vars_args(options)], manifest=parsed.manifest,
+                                     step="refreshing steward's lineage and scorecard in prod after the publish")
     except Exception as exc:
         outcome = DbtOutcome(command="run", success=False, error=" ".join(str(exc).split()))
     if not outcome.success:

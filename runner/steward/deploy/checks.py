@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from steward.changes.classify import ChangeReport, change_check
-from steward.changes.lint import changed_since_git_base, lint
+from steward.changes.lint import ChangedLines, changed_lines, changed_since_git_base, lint, on_changed_lines
 from steward.config.context import Context
 from steward.config.safety import Check, branch_checks
 from steward.dbt.invocation import DbtInvoker
@@ -16,6 +16,24 @@ from steward.deploy.recovery import maintenance_lock
 from steward.deploy.result import DeployOptions
 from steward.errors import BadInput, DeployLocked, StewardError
 from steward.warehouse import opened
+
+# When several checks fail, `steward check` exits with the code of the failure that stops a deploy earliest:
+# bad input or configuration (2) before the safety rules (3: branch, clean tree, breaking change), then
+# another deploy's lock (4) and an interrupted deploy (6); lint (1) only when nothing else fails, because a
+# deploy does not lint. So the code says first whether the deploy would go ahead.
+EXIT_PRECEDENCE = (2, 3, 4, 6, 1)
+
+
+def failed(checks: list[Check]) -> list[Check]:
+    """The blocking checks that failed, in the order their exit codes take precedence (see EXIT_PRECEDENCE)."""
+    rank = {code: index for index, code in enumerate(EXIT_PRECEDENCE)}
+    return sorted((c for c in checks if c.blocking and not c.passed), key=lambda c: rank.get(c.exit_code, 0))
+
+
+def exit_code(checks: list[Check]) -> int:
+    """What `steward check` exits with: 0, or the code of the failed check that takes precedence."""
+    failures = failed(checks)
+    return failures[0].exit_code if failures else 0
 
 
 def run_checks(context: Context, options: DeployOptions, invoker: DbtInvoker) -> list[Check]:
@@ -53,24 +71,36 @@ def run_checks(context: Context, options: DeployOptions, invoker: DbtInvoker) ->
 
 
 def lint_check(context: Context, report: ChangeReport | None) -> Check:
-    """Lint the SQL files changed since the kept state, or else since the git merge base."""
+    """Lint the SQL files changed since the kept state, or else since the git merge base, and judge the lines
+    that changed: what was already wrong on untouched lines is not this change's doing (`steward lint`
+    shows everything)."""
+    directory = context.project.project_dir
     if report is not None and report.has_state:
-        since, files = "the kept state", report.changed_files
+        since = "the kept state"
+        changed: ChangedLines = {
+            path: changed_lines(report.baselines[path], (directory / path).read_text())
+            if path in report.baselines else None
+            for path in report.changed_files if (directory / path).is_file()}
     else:
-        since, files = "the git merge base", changed_since_git_base(context)
-        if files is None:
+        since, found = "the git merge base", changed_since_git_base(directory)
+        if found is None:
             return Check("lint", True, "skipped: no kept state and no git merge base to compare with",
                          blocking=False, exit_code=1)
-    files = [path for path in files if (context.project.project_dir / path).is_file()]
+        changed = found
+    files = [path for path, lines in changed.items() if lines is None or lines]
     if not files:
-        return Check("lint", True, f"no SQL file changed since {since}", exit_code=1)
+        return Check("lint", True, f"no SQL line changed since {since}", exit_code=1)
     try:
-        violations = lint(context, files)
+        everything = lint(context, files)
     except BadInput as error:
         return Check("lint", False, str(error), exit_code=2)
+    violations = on_changed_lines(everything, changed)
+    untouched = len(everything) - len(violations)
+    left = f" ({untouched} on unchanged lines, not counted: see steward lint)" if untouched else ""
     if not violations:
-        return Check("lint", True, f"{len(files)} changed file(s) since {since} are clean", exit_code=1)
+        return Check("lint", True, f"the lines changed since {since} in {len(files)} file(s) are clean{left}",
+                     exit_code=1)
     shown = "; ".join(v.describe() for v in violations[:10])
     more = f"; and {len(violations) - 10} more" if len(violations) > 10 else ""
-    return Check("lint", False, f"{len(violations)} violation(s) in files changed since {since}: {shown}{more}",
+    return Check("lint", False, f"{len(violations)} violation(s) on lines changed since {since}: {shown}{more}{left}",
                  exit_code=1)

@@ -223,7 +223,8 @@ def undo(session: DeploySession, failure: StorageFailed) -> StewardError:
             record = ledger.write(record.advanced("failed", str(failure)), warehouse)
         forget_row_counts(warehouse, session.parsed.manifest, deploy_id, session.result.warnings)
         result = session.result
-        result.record, result.restored, result.mismatches = restore_deploy(context, ledger, warehouse, record)
+        result.record, result.restored, result.mismatches = restore_deploy(context, ledger, warehouse, record,
+                                                                           result.warnings)
         # A report written before the failure said succeeded: it now says what happened, where it can be written.
         report = report_after_failure(context, result, warehouse)
     return StorageFailed(f"{failure}; deploy {deploy_id} was undone: {result.record.detail}; {report}")

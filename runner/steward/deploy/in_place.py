@@ -62,6 +62,7 @@ def deploy_in_place(session: DeploySession) -> DeployResult:
             result.record = record
             raise DbtFailed(f"deploy {record.deploy_id} failed ({failure}); --no-rollback: left as built; "
                             f"rollback point kept; {report_after_failure(context, result, warehouse)}")
-        result.record, result.restored, result.mismatches = restore_deploy(context, ledger, warehouse, record)
+        result.record, result.restored, result.mismatches = restore_deploy(context, ledger, warehouse, record,
+                                                                           result.warnings)
         report = report_after_failure(context, result, warehouse)
     raise DbtFailed(f"deploy {record.deploy_id} failed ({failure}); {result.record.detail}; {report}")

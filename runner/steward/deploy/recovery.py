@@ -24,6 +24,7 @@ class RollbackOutcome:
     restored: tuple[RollbackEntry, ...]
     mismatches: tuple[Mismatch, ...]  # changed since the restore, not by it (noted in the record's detail)
     already: bool  # the deploy had been rolled back before: nothing was done
+    warnings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -77,8 +78,9 @@ def rollback(context: Context, deploy_id: str | None = None) -> RollbackOutcome:
         if later:
             raise SafetyRefused(f"refused: deploy {later[-1].deploy_id} came later and changed the same relations; "
                                 f"roll it back first (steward rollback --deploy-id {later[-1].deploy_id})")
-        record, restored, mismatches = restore_deploy(context, ledger, warehouse, record)
-        return RollbackOutcome(record, tuple(restored), tuple(mismatches), already=False)
+        warnings: list[str] = []
+        record, restored, mismatches = restore_deploy(context, ledger, warehouse, record, warnings)
+        return RollbackOutcome(record, tuple(restored), tuple(mismatches), already=False, warnings=tuple(warnings))
 
 
 def recover(context: Context) -> list[RollbackOutcome]:
@@ -91,10 +93,12 @@ def recover(context: Context) -> list[RollbackOutcome]:
             recoverable(context, "recover"):
         RollbackStore(warehouse, context.policy.rollback_schema).ensure()
         for record in ledger.unfinished(warehouse):
-            record, restored, mismatches = restore_deploy(context, ledger, warehouse, record)
+            warnings: list[str] = []
+            record, restored, mismatches = restore_deploy(context, ledger, warehouse, record, warnings)
             if record.strategy == "blue-green":
                 _drop_stage(context, warehouse, record)
-            outcomes.append(RollbackOutcome(record, tuple(restored), tuple(mismatches), already=False))
+            outcomes.append(RollbackOutcome(record, tuple(restored), tuple(mismatches), already=False,
+                                            warnings=tuple(warnings)))
     return outcomes
 
 

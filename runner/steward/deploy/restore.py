@@ -8,6 +8,7 @@ from contextlib import contextmanager
 
 from steward.config.context import Context
 from steward.deploy.ledger import Ledger
+from steward.deploy.withdrawn import mark_withdrawn
 from steward.errors import ConnectionLost, RecoveryRequired, RollbackFailed
 from steward.warehouse import Warehouse
 from steward.warehouse.journal import DeployRecord
@@ -44,12 +45,14 @@ def recoverable(context: Context, what: str) -> Iterator[None]:
                              f"reachable, by: {recovery_command(context)}") from lost
 
 
-def restore_deploy(context: Context, ledger: Ledger, warehouse: Warehouse,
-                   record: DeployRecord) -> tuple[DeployRecord, list[RollbackEntry], list[Mismatch]]:
+def restore_deploy(context: Context, ledger: Ledger, warehouse: Warehouse, record: DeployRecord,
+                   warnings: list[str] | None = None) -> tuple[DeployRecord, list[RollbackEntry], list[Mismatch]]:
     """Restore a deploy's rollback point in one transaction, verified before it commits; RollbackFailed (exit 5)
     when it cannot be, with the point left intact. Returns the journalled record (`rolled_back`, its detail
     saying what happened), what was restored, and what differs from the point now although the restore matched
-    it: changes someone made since, which the journal notes and which do not undo the restore."""
+    it: changes someone made since, which the journal notes and which do not undo the restore. Once restored, the
+    deploy is marked rolled back in the audit log, so the quality scorecard leaves its test results out
+    (`withdrawn`); what that could not do is added to `warnings`."""
     store = RollbackStore(warehouse, context.policy.rollback_schema)
     entries = store.entries(record.deploy_id)
     if not entries:
@@ -84,4 +87,6 @@ def restore_deploy(context: Context, ledger: Ledger, warehouse: Warehouse,
         detail = "already restored to the rollback point"
     if drift:
         detail += f"; changed since the restore, not by it: {'; '.join(m.describe() for m in drift)}"
-    return ledger.write(record.advanced("rolled_back", detail), warehouse), restored, drift
+    record = ledger.write(record.advanced("rolled_back", detail), warehouse)
+    mark_withdrawn(context, warehouse, record, "rolled_back", len(entries), [] if warnings is None else warnings)
+    return record, restored, drift

@@ -14,12 +14,17 @@ from steward.reports.model import DeployRecordView, Report
 from steward.reports.rundir import read_deploy_data
 from steward.warehouse import Warehouse, connect
 
+# Deploys whose results are not in prod: the runner marks them so the package's scorecard (which describes
+# prod) leaves them out, and their reports score their own run's tests instead.
+WITHDRAWN = frozenset({"rolled_back", "rejected"})
+
 
 def collect(run_dir: Path, project: str, target: str, adapter: str, warehouse: Warehouse | None = None,
             target_schema: str | None = None, deploy: DeployRecordView | None = None) -> Report:
     """A Report of the run in `run_dir` (a deploy's report directory, or dbt's target directory).
 
-    With a warehouse, the package's quality scorecard in `target_schema` is used when it exists.
+    With a warehouse, the package's quality scorecard in `target_schema` is used when it exists, except for a
+    deploy that was rolled back or rejected: the scorecard describes prod, which that deploy's data is not in.
     """
     deploy = deploy or read_deploy_data(run_dir)
     notes: list[str] = []
@@ -34,7 +39,10 @@ def collect(run_dir: Path, project: str, target: str, adapter: str, warehouse: W
     notes += [f"hook failed: {hook}" for hook in failed_hooks(run_results)]
     metadata = run_results.get("metadata") or {}
     scorecard = None
-    if warehouse is not None and target_schema:
+    if deploy is not None and deploy.status in WITHDRAWN:
+        notes.append(f"quality scored from this run's tests: the deploy was {deploy.status.replace('_', ' ')}, and "
+                     "steward_quality_scorecard describes prod, which leaves its results out")
+    elif warehouse is not None and target_schema:
         scorecard = quality.from_table(warehouse, target_schema)
     if scorecard is None:
         scorecard = quality.from_run(nodes)

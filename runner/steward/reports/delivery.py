@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from steward.reports.model import NOT_RUN_STATUSES, Report
+from steward.reports.model import NOT_RUN_STATUSES, Built, Report
 
 
 def duration(seconds: float) -> str:
@@ -21,13 +21,26 @@ def tests_passed(report: Report) -> tuple[int, int]:
     return sum(1 for t in tests if t.status == "pass"), len(tests)
 
 
+def counted(count: int, noun: str) -> str:
+    return f"{count} {noun}" + ("" if count == 1 else "s")
+
+
+def built_text(built: Built) -> str:
+    """'12 nodes: 7 models, 4 seeds, 1 snapshot, plus 8 of package steward'."""
+    kinds = ", ".join(counted(count, noun) for count, noun in
+                      ((built.models, "model"), (built.seeds, "seed"), (built.snapshots, "snapshot")) if count)
+    packages = ", ".join(f"{count} of package {name}" for name, count in built.packages.items())
+    return counted(built.nodes, "node") + (f": {kinds}" if kinds else "") + (f", plus {packages}" if packages else "")
+
+
 def closing_line(report: Report) -> str:
-    """'Deployed N models (M rows) to <target> in T; tests P/Q passed; quality score S; rollback point kept until D.'"""
+    """'Deployed 12 nodes: 7 models, 4 seeds, 1 snapshot, plus 8 of package steward (M rows) to <target> in T;
+    tests P/Q passed; quality score S; rollback point kept until D.'"""
     passed, total = tests_passed(report)
     deploy = report.deploy
     kept = deploy.kept_until if deploy and deploy.kept_until else "n/a"
     if deploy is None or deploy.status == "succeeded":
-        return (f"Deployed {len(report.models_built)} models ({report.rows} rows) to {report.target} in "
+        return (f"Deployed {built_text(report.built())} ({report.rows} rows) to {report.target} in "
                 f"{duration(report.elapsed_seconds)}; tests {passed}/{total} passed; quality score "
                 f"{score_text(report.scorecard.score)}; rollback point kept until {kept}.")
     restored = sum(1 for r in deploy.relations if r.restored)

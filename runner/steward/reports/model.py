@@ -101,6 +101,21 @@ class DeployRecordView:
 
 
 @dataclass(frozen=True)
+class Built:
+    """What a run built, said as what it is: the project's own models, seeds and snapshots, and the nodes of
+    installed packages (steward's own audit models among them) apart."""
+
+    models: int = 0
+    seeds: int = 0
+    snapshots: int = 0
+    packages: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def nodes(self) -> int:
+        return self.models + self.seeds + self.snapshots
+
+
+@dataclass(frozen=True)
 class Report:
     project: str
     target: str
@@ -131,6 +146,19 @@ class Report:
     @property
     def models_built(self) -> tuple[NodeRun, ...]:
         return tuple(n for n in self.nodes if n.resource_type == "model" and n.status == "success")
+
+    def built(self) -> Built:
+        """Nodes built successfully; the project's own are those of its package (or of no known package)."""
+        own: dict[str, int] = {}
+        packages: dict[str, int] = {}
+        for node in self.nodes:
+            if node.resource_type not in BUILT_TYPES or node.status != "success":
+                continue
+            if node.package in (None, self.project):
+                own[node.resource_type] = own.get(node.resource_type, 0) + 1
+            else:
+                packages[node.package] = packages.get(node.package, 0) + 1
+        return Built(own.get("model", 0), own.get("seed", 0), own.get("snapshot", 0), dict(sorted(packages.items())))
 
     @property
     def rows(self) -> int:

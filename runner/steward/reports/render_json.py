@@ -33,6 +33,7 @@ def document(report: Report) -> dict[str, Any]:
         "summary": {
             "nodes_by_status": report.counts_by_status(),
             "models_built": len(report.models_built),
+            "nodes_built": asdict(report.built()),
             "rows_affected": report.rows,
             "tests_run": total,
             "tests_passed": passed,
