@@ -5,8 +5,8 @@ cannot drift apart). What Spark answers differently (type names) or where the pa
 
 from __future__ import annotations
 
-from test_integration_project import test_setting_reads_project_override_and_package_default  # noqa: F401
-from test_modelling_macros import (  # noqa: F401
+from test_integration_project import test_setting_reads_project_override_and_package_default
+from test_modelling_macros import (
     test_date_dimension_matches_expected,
     test_date_spine_every_grain,
     test_dedupe_keeps_latest_row_per_key_and_null_keys,
@@ -14,7 +14,7 @@ from test_modelling_macros import (  # noqa: F401
     test_surrogate_keys_equal_python_md5_on_every_adapter,
     test_unknown_member_and_member_key,
 )
-from test_observability import (  # noqa: F401
+from test_observability import (
     test_anomaly_fixture_returns_exact_failing_rows,
     test_injected_anomalies_are_the_points_flagged,
     test_invocation_row_describes_the_build,
@@ -22,7 +22,7 @@ from test_observability import (  # noqa: F401
     test_row_counts_recorded_for_every_built_table,
     test_seven_training_points_suffice_to_catch_a_spike,
 )
-from test_quality_core import (  # noqa: F401
+from test_quality_core import (
     test_accepted_range_whole_row_or_key_columns,
     test_accepted_values_proportion_context,
     test_every_core_fixture_is_listed,
@@ -40,7 +40,7 @@ from test_quality_core import (  # noqa: F401
     test_unique_combination_null_modes,
 )
 from test_quality_governance import EXPECTED_FAILURES as GOVERNANCE_FAILURES
-from test_quality_governance import (  # noqa: F401
+from test_quality_governance import (
     failing_rows,
     governance_results,
     project_count,
@@ -53,11 +53,11 @@ from test_quality_governance import (  # noqa: F401
     test_relationships_where_reports_missing_values_with_counts,
     test_valid_scd2_reports_key_violation_and_windows,
 )
-from test_quality_profile import (  # noqa: F401
+from test_quality_profile import (
     test_failing_checks_one_row_each_with_context,
     test_group_by_gives_one_row_per_failing_group_column_and_check,
 )
-from test_quality_profile import (  # noqa: F401
+from test_quality_profile import (
     test_fixture_returns_exact_failing_row_count as test_profile_fixture_returns_exact_failing_row_count,
 )
 
