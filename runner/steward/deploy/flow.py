@@ -30,7 +30,7 @@ from steward.deploy.reporting import write_reports
 from steward.deploy.restore import recovery_command
 from steward.deploy.result import DeployOptions, DeployResult
 from steward.errors import RecoveryRequired
-from steward.warehouse import Relation, Warehouse
+from steward.warehouse import Relation, Warehouse, refuse_unsupported
 from steward.warehouse.journal import DeployRecord, WarehouseJournal
 from steward.warehouse.lock import DeployLock, LockHolder
 
@@ -141,6 +141,7 @@ def run(context: Context, options: DeployOptions, invoker: DbtInvoker, strategie
     errors.EXIT_CODES) when it does not succeed."""
     options = changed_only(context, options)
     validate_options(options)
+    refuse_unsupported(context.project.adapter_type, strategy_of(context, options))
     checks = branch_checks(context)
     warnings = enforce(checks, options.override_reason)
     now = datetime.now(timezone.utc)

@@ -13,14 +13,24 @@ from steward.redact import redact_text
 from steward.warehouse.base import Warehouse
 from steward.warehouse.duckdb_warehouse import DuckDBWarehouse
 from steward.warehouse.postgres_warehouse import PostgresWarehouse
+from steward.warehouse.spark_warehouse import SparkWarehouse
+
+ADAPTERS = "duckdb, postgres and spark"
+WAREHOUSE_CLASSES: dict[str, type[Warehouse]] = {
+    "duckdb": DuckDBWarehouse, "postgres": PostgresWarehouse, "spark": SparkWarehouse}
 
 
 def warehouse_class(adapter_type: str) -> type[Warehouse]:
     """The Warehouse subclass of an adapter, for what is known before connecting (can it move across schemas)."""
-    classes: dict[str, type[Warehouse]] = {"duckdb": DuckDBWarehouse, "postgres": PostgresWarehouse}
-    if adapter_type not in classes:
-        raise BadInput(f"adapter: steward's runner supports duckdb and postgres, not {adapter_type!r}")
-    return classes[adapter_type]
+    if adapter_type not in WAREHOUSE_CLASSES:
+        raise BadInput(f"adapter: steward's runner supports {ADAPTERS}, not {adapter_type!r}")
+    return WAREHOUSE_CLASSES[adapter_type]
+
+
+def refuse_unsupported(adapter_type: str, feature: str) -> None:
+    """BadInput (exit 2) when the runner cannot give `feature` on the adapter; an adapter the runner does not
+    know is refused later, when a command needs its connection."""
+    WAREHOUSE_CLASSES.get(adapter_type, Warehouse).refuse_unsupported(feature)
 
 
 @contextmanager
@@ -71,7 +81,33 @@ def connect(connection: Connection) -> Warehouse:
                 raise BadInput(f"connection: cannot set role {settings['role']!r}: "
                                f"{' '.join(str(exc).split())}") from exc
         return warehouse
-    raise BadInput(f"adapter: steward's runner supports duckdb and postgres, not {connection.adapter_type!r}")
+    if connection.adapter_type == "spark":
+        return _connect_spark(connection)
+    raise BadInput(f"adapter: steward's runner supports {ADAPTERS}, not {connection.adapter_type!r}")
+
+
+def _connect_spark(connection: Connection) -> SparkWarehouse:
+    """dbt-spark's own connection for the profile's method. In session mode that is this process's
+    SparkSession, the one dbt builds with: the runner and dbt share one JVM and one metastore."""
+    from dbt.adapters.contracts.connection import Connection as DbtConnection
+    from dbt.adapters.spark.connections import SparkConnectionManager, SparkCredentials
+
+    credentials = SparkCredentials.from_dict(connection.settings)
+    try:
+        opened_connection = SparkConnectionManager.open(
+            DbtConnection(type="spark", name="steward", credentials=credentials))  # type: ignore[arg-type]
+        warehouse = SparkWarehouse(opened_connection.handle)
+        # The first statement starts the session and reaches the metastore.
+        warehouse.query("show schemas like 'default'")
+    except Exception as exc:
+        message = " ".join(str(exc).split())
+        if "Another instance of Derby" in message or "Failed to start database" in message:
+            raise DeployLocked(
+                "Spark's metastore (an embedded Derby database) is open in another process; session mode admits "
+                "one process at a time: retry when it exits") from exc
+        raise BadInput(f"connection: cannot open Spark ({credentials.method}): "
+                       f"{redact_text(message[:300], connection.secrets)}") from exc
+    return warehouse
 
 
 POSTGRES_TLS_SETTINGS = ("sslmode", "sslcert", "sslkey", "sslrootcert")

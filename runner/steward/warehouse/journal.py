@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from steward.warehouse import Warehouse
+from steward.warehouse import Relation, Warehouse
 
 # In-place: planned -> locked -> snapshotted -> building -> succeeded | failed -> rolled_back | rollback_failed.
 # Blue-green: planned -> locked -> staging -> publishing -> succeeded, or staging -> rejected (prod untouched).
@@ -144,12 +144,7 @@ class WarehouseJournal:
         )
 
     def records(self) -> dict[str, DeployRecord]:
-        exists = self.warehouse.scalar(
-            f"select count(*) from information_schema.tables where table_schema = {self.warehouse.param} "
-            "and table_name = 'steward_deploys'",
-            (self.schema,),
-        )
-        if not exists:
+        if self.warehouse.relation_kind(Relation(self.schema, "steward_deploys")) is None:
             return {}
         rows = self.warehouse.query(f"select record from {self._table('steward_deploys')}")
         records = (DeployRecord.from_json(row[0]) for row in rows)
