@@ -3,9 +3,13 @@ each phase and closed before dbt runs, because DuckDB allows a single writer per
 
 from __future__ import annotations
 
+import fcntl
+import os
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
 
 from steward.config.project import Connection
 from steward.errors import BadInput, DeployLocked
@@ -93,6 +97,10 @@ def _connect_spark(connection: Connection) -> SparkWarehouse:
     from dbt.adapters.spark.connections import SparkConnectionManager, SparkCredentials
 
     credentials = SparkCredentials.from_dict(connection.settings)
+    held = _derby_held_elsewhere(connection.settings) if credentials.method == "session" else None
+    if held:
+        raise DeployLocked(f"Spark's metastore {held} (an embedded Derby database) is open in another process; "
+                           "session mode admits one process at a time: retry when it exits")
     try:
         opened_connection = SparkConnectionManager.open(
             DbtConnection(type="spark", name="steward", credentials=credentials))  # type: ignore[arg-type]
@@ -108,6 +116,31 @@ def _connect_spark(connection: Connection) -> SparkWarehouse:
         raise BadInput(f"connection: cannot open Spark ({credentials.method}): "
                        f"{redact_text(message[:300], connection.secrets)}") from exc
     return warehouse
+
+
+def _derby_held_elsewhere(settings: Mapping[str, Any]) -> str | None:
+    """The session's embedded Derby metastore when another process has it open, found before this process
+    starts a JVM: Derby holds an exclusive lock on its dbex.lck while booted, and Hive's client would
+    otherwise retry for minutes and fail with a message that does not say why."""
+    from pyspark import SparkContext
+
+    if SparkContext._jvm is not None:
+        return None  # this process's own JVM is running: it is the one holding the metastore
+    url = str((settings.get("server_side_parameters") or {}).get(
+        "spark.hadoop.javax.jdo.option.ConnectionURL") or "jdbc:derby:;databaseName=metastore_db;create=true")
+    name = re.search(r"databaseName=([^;]+)", url) if url.startswith("jdbc:derby:") else None
+    marker = Path(name.group(1)) / "dbex.lck" if name else None
+    if marker is None or not marker.is_file():
+        return None
+    descriptor = os.open(marker, os.O_RDWR)
+    try:
+        fcntl.lockf(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        fcntl.lockf(descriptor, fcntl.LOCK_UN)
+        return None
+    except OSError:
+        return str(marker.parent)
+    finally:
+        os.close(descriptor)
 
 
 POSTGRES_TLS_SETTINGS = ("sslmode", "sslcert", "sslkey", "sslrootcert")

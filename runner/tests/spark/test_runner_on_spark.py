@@ -156,3 +156,11 @@ def test_journal_and_points_live_in_the_rollback_schema(integration_project):
         kinds = warehouse.relation_kinds([Relation(context.policy.rollback_schema, name) for name in (
             "steward_deploys", "steward_journal", "steward_rollback_points")])
     assert set(kinds.values()) == {"table"}
+
+
+def test_a_second_process_is_turned_away_from_the_metastore_this_one_holds(integration_project):
+    """This pytest process's JVM has the session's Derby metastore open, as a running deploy would: another
+    `steward` process says so (exit 4) before it starts a JVM of its own."""
+    done = integration_project.steward("deploys", "--json")
+    assert done.returncode == 4, done.stderr[-2000:]
+    assert "metastore" in done.stderr and "is open in another process" in done.stderr
