@@ -108,8 +108,8 @@ def measure(adapter: str, rows: int, rounds: int) -> dict[str, Any]:
     try:
         project = make_project(adapter, root)
         invoke(project, rows, "deps")
-        build_wall, _, _ = invoke(project, rows, "run")
-        runs = [invoke(project, rows, "test") for _ in range(rounds)]
+        build_wall, _, _ = invoke(project, rows, "run", "--select", "events")
+        runs = [invoke(project, rows, "test", "--select", "events") for _ in range(rounds)]
         return {"adapter": adapter, "build": build_wall, "tests": runs[0][2],
                 "test_wall": statistics.median(r[0] for r in runs),
                 "test_sql": statistics.median(r[1] for r in runs)}
