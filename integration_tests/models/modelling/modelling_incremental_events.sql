@@ -25,9 +25,7 @@ latest as (
 select
     event_id,
     event_time,
-    payload
-    {%- if target.type == 'spark' %},
-    cast(event_time as date) as event_day
-    {%- endif %}
+    payload{% if target.type == 'spark' %},
+    cast(event_time as date) as event_day{% endif %}
 from latest
 where {{ steward.incremental_window('event_time', '2 days') }}
