@@ -66,6 +66,7 @@ def spark_parameters(root: Path) -> dict[str, str]:
         "spark.sql.session.timeZone": "UTC",
         "spark.ui.enabled": "false",
         "spark.log.level": "ERROR",
+        "spark.ui.showConsoleProgress": "false",
         # Derby writes derby.log into the working directory unless told where its home is.
         "spark.driver.extraJavaOptions": f"-Dderby.system.home={root}",
     }
