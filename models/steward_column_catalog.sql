@@ -1,6 +1,6 @@
 {#- The columns the warehouse holds for this project's models, seeds and snapshots right now;
     steward_schema_history snapshots it to keep which columns and types each had, and when. -#}
-{{ config(materialized='view') }}
+{{ config(materialized='view', enabled=steward.internal_has_information_schema()) }}
 
 {%- set relation_names = [] -%}
 {%- if execute -%}

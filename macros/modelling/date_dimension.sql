@@ -62,9 +62,9 @@
           cast(extract(year from date_day) as {{ int_type }}) as year_number,
           cast(extract(month from date_day) as {{ int_type }}) as month_number,
           cast(extract(day from date_day) as {{ int_type }}) as day_of_month,
-          cast(extract(isodow from date_day) as {{ int_type }}) as day_of_week,
+          cast({{ steward.internal_date_part('isodow', 'date_day') }} as {{ int_type }}) as day_of_week,
           cast(extract(week from date_day) as {{ int_type }}) as iso_week,
-          cast(extract(isoyear from date_day) as {{ int_type }}) as iso_year
+          cast({{ steward.internal_date_part('isoyear', 'date_day') }} as {{ int_type }}) as iso_year
       from ({{ steward.date_spine(start_date, end_date, 'day') }}) as steward_days
   ) as steward_date_parts
 {%- endmacro %}

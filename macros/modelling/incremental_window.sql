@@ -43,7 +43,7 @@
     ({{ bounds | join(' and ') }})
   {%- elif is_incremental() -%}
     {%- set target_column = column.split('.') | last -%}
-    ({{ column }} >= (select {{ dbt.dateadd(unit, 0 - amount, 'max(' ~ target_column ~ ')') }} from {{ this }})
+    ({{ column }} >= (select {{ steward.internal_window_floor(dbt.dateadd(unit, 0 - amount, 'max(' ~ target_column ~ ')')) }} from {{ this }})
         or (select max({{ target_column }}) from {{ this }}) is null)
   {%- else -%}
     1 = 1

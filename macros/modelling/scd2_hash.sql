@@ -21,5 +21,5 @@
         ~ " end") -%}
     {%- if not loop.last -%}{%- do parts.append("'|'") -%}{%- endif -%}
   {%- endfor -%}
-  cast({{ dbt.hash(dbt.concat(parts)) }} as uuid)
+  cast({{ dbt.hash(dbt.concat(parts)) }} as {{ steward.scd2_hash_type() }})
 {%- endmacro %}

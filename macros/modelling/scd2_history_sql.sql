@@ -267,9 +267,9 @@ affected_keys as (
 all_events as (
     select
         {{ payload_list }}, stw_event_at, stw_loaded_at, stw_is_delete, false as stw_is_stored,
-        cast(null as uuid) as stw_stored_scd_id,
+        cast(null as {{ steward.scd2_hash_type() }}) as stw_stored_scd_id,
         cast(null as {{ ts }}) as stw_stored_valid_to,
-        cast(null as uuid) as stw_stored_hash
+        cast(null as {{ steward.scd2_hash_type() }}) as stw_stored_hash
     from {{ restitched }}
     union all
     select

@@ -31,7 +31,7 @@
   {%- else -%}
     {%- set by_name = {} -%}
     {%- for column in found -%}
-      {%- do by_name.update({column.name.strip('"') | lower: column}) -%}
+      {%- do by_name.update({column.name.strip('"`') | lower: column}) -%}
     {%- endfor -%}
     {%- if key_column | lower not in by_name -%}
       {{ exceptions.raise_compiler_error(
@@ -52,7 +52,7 @@
     {%- endfor -%}
     {%- set unknown_values = [] -%}
     {%- for column in found -%}
-      {%- set plain = column.name.strip('"') | lower -%}
+      {%- set plain = column.name.strip('"`') | lower -%}
       {%- if plain == key_column | lower -%}
         {%- set value = key_literal -%}
       {%- elif plain in overrides -%}

@@ -24,7 +24,7 @@
       {{ get_create_view_as_sql(target_relation, sql) }}
     {%- endcall %}
     {% call statement('steward_view_comment') -%}
-      {{ alter_relation_comment(target_relation, marker) }}
+      {{ steward.internal_obs_set_view_comment(target_relation, marker) }}
     {%- endcall %}
   {%- endif -%}
   {%- set grant_config = config.get('grants') -%}

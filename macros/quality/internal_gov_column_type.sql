@@ -4,7 +4,7 @@
   {%- if relation is none or not execute -%}
     {{ return('') }}
   {%- endif -%}
-  {%- set wanted = column.split('.')[-1].strip('"') | lower -%}
+  {%- set wanted = column.split('.')[-1].strip('"`') | lower -%}
   {%- for c in adapter.get_columns_in_relation(relation) -%}
     {%- if c.name | lower == wanted -%}
       {{ return(c.data_type | lower) }}

@@ -10,7 +10,7 @@
   {%- if not match -%}
     {{ return(text) }}
   {%- endif -%}
-  {%- set name = match.group(1) | trim -%}
+  {%- set name = steward.internal_gov_dialect_type(match.group(1) | trim) -%}
   {%- set groups = {
       'integer': ['integer', 'int', 'int4', 'int32', 'signed'],
       'bigint': ['bigint', 'int8', 'int64', 'long'],

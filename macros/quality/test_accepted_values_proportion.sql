@@ -48,7 +48,7 @@ steward_unexpected as (
 
 steward_top as (
     select
-        {{ dbt.listagg('steward_label', "', '", 'order by steward_count desc, steward_text', 5) }} as top_unexpected_values
+        {{ steward.internal_core_top_labels('steward_label', 'steward_count', 'steward_text', 5) }} as top_unexpected_values
     from steward_unexpected
 )
 

@@ -1,7 +1,7 @@
 {#- No column of the model was added, removed or retyped since the previous recorded state of
     its relation in steward's schema history snapshot. -#}
 {% test no_schema_drift(model, history=none) %}
-  {{ config(meta={'steward_dimension': 'schema'}) }}
+  {{ config(meta={'steward_dimension': 'schema'}, enabled=steward.internal_has_information_schema()) }}
   {%- set history = history if history is not none else ref('steward_schema_history') -%}
   {{ return(adapter.dispatch('test_no_schema_drift', 'steward')(model, history)) }}
 {% endtest %}

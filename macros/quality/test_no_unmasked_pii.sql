@@ -91,8 +91,8 @@ steward_matches as (
         steward_patterns.steward_needs_luhn,
         steward_patterns.steward_needs_iban_check,
         steward_values.steward_value,
-        regexp_replace({{ first_match }}, '[^0-9]', '', 'g') as steward_digits,
-        upper(regexp_replace({{ first_match }}, '[^A-Za-z0-9]', '', 'g')) as steward_compact
+        {{ steward.internal_gov_regex_remove(first_match, '[^0-9]') }} as steward_digits,
+        upper({{ steward.internal_gov_regex_remove(first_match, '[^A-Za-z0-9]') }}) as steward_compact
     from steward_values
     inner join steward_patterns
         on {{ steward.internal_gov_regex_matches('steward_values.steward_value', 'steward_patterns.steward_regex') }}

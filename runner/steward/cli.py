@@ -30,6 +30,7 @@ from steward.reports import elementary
 from steward.reports.collect import collect, warehouse_if_reachable
 from steward.reports.formats import FILE_NAMES, RENDERERS, render
 from steward.reports.rundir import latest_run_dir
+from steward.warehouse import warehouse_class
 from steward.warehouse.rollback import RollbackEntry
 
 VERBOSE_HELP = "Show dbt's own output (every node, the SQL compiled to compare columns) instead of steward's lines."
@@ -88,6 +89,7 @@ def main() -> None:
 def env_command(context: Context, as_json: bool) -> None:
     """Show the project, target, tier, CI provider, git state and policy in force."""
     data = describe(context)
+    data["runner_guarantees"] = runner_guarantees(context.project.adapter_type)
     secrets = context.project.connection.secrets
     if as_json:
         click.echo(redact_text(json.dumps(data, indent=2), secrets))
@@ -359,6 +361,14 @@ def _rollback_json(outcome: RollbackOutcome) -> dict[str, Any]:
 def _entry_json(entry: RollbackEntry) -> dict[str, Any]:
     return {"relation": str(entry.relation), "kind": entry.kind, "external": entry.external,
             "row_count": entry.row_count, "checksum": entry.checksum}
+
+
+def runner_guarantees(adapter_type: str) -> dict[str, str]:
+    """What deploys promise on the adapter (transactions, locks, strategies), or why it has no runner support."""
+    try:
+        return warehouse_class(adapter_type).guarantees()
+    except BadInput as exc:
+        return {"runner": str(exc)}
 
 
 def _key_value_lines(data: dict[str, Any], prefix: str = "") -> list[str]:

@@ -14,6 +14,9 @@ from harness import ADAPTERS, REPO_ROOT, DbtProject, make_project, postgres_unav
 os.environ["DBT_SEND_ANONYMOUS_USAGE_STATS"] = "False"
 os.environ["DBT_VERSION_CHECK"] = "False"
 
+# The Spark suite (runner/tests/spark/) starts a JVM and needs dbt-spark and Java: `make test-spark` runs it.
+collect_ignore = [] if os.environ.get("STEWARD_SPARK_TESTS") == "1" else ["spark"]
+
 
 @pytest.hookimpl(tryfirst=True)  # before pytest-xdist's own hook reads the groups
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -1,8 +1,8 @@
 """Test harness: real dbt projects built on real DuckDB and PostgreSQL, in isolated copies.
 
-Every dbt-backed test takes the `adapter` fixture (duckdb, postgres). A project is copied
-into a temp dir, its `local:` package path pointed at this repository, and given a profile
-whose DuckDB file or Postgres schemas are unique to the pytest session.
+Every dbt-backed test takes the `adapter` fixture (duckdb, postgres; spark in runner/tests/spark/). A
+project is copied into a temp dir, its `local:` package path pointed at this repository, and given a
+profile whose DuckDB file, Postgres schemas or Spark schemas are unique to the pytest session.
 """
 
 from __future__ import annotations
@@ -54,6 +54,38 @@ def postgres_unavailable_reason() -> str | None:
     return None
 
 
+# Where a Spark test session keeps its warehouse directory and Derby metastore (runner/tests/spark/conftest.py
+# sets it): one per pytest process, since a JVM fixes both when its first SparkSession starts.
+SPARK_ROOT_VARIABLE = "STEWARD_SPARK_ROOT"
+
+
+def spark_parameters(root: Path) -> dict[str, str]:
+    """The Spark session settings of the tests' profiles: a warehouse and a metastore under `root`, quiet logs,
+    UTC, small shuffles (the fixtures are tiny), no UI."""
+    return {
+        "spark.sql.warehouse.dir": str(root / "warehouse"),
+        "spark.hadoop.javax.jdo.option.ConnectionURL": f"jdbc:derby:;databaseName={root / 'metastore_db'};create=true",
+        "spark.driver.memory": "2g",
+        "spark.sql.shuffle.partitions": "2",
+        "spark.sql.session.timeZone": "UTC",
+        "spark.ui.enabled": "false",
+        "spark.log.level": "ERROR",
+        "spark.ui.showConsoleProgress": "false",
+        # Derby writes derby.log into the working directory unless told where its home is.
+        "spark.driver.extraJavaOptions": f"-Dderby.system.home={root}",
+    }
+
+
+def spark_session() -> Any:
+    """This process's SparkSession, the one dbt-spark's session mode builds with (same settings)."""
+    from pyspark.sql import SparkSession
+
+    builder = SparkSession.builder.enableHiveSupport()
+    for key, value in spark_parameters(Path(os.environ[SPARK_ROOT_VARIABLE])).items():
+        builder = builder.config(key, value)
+    return builder.getOrCreate()
+
+
 @dataclass
 class Warehouse:
     """Direct SQL access to what a test's dbt builds wrote, for assertions."""
@@ -69,6 +101,10 @@ class Warehouse:
     @contextlib.contextmanager
     def session(self) -> Iterator[Callable[..., list[tuple[Any, ...]]]]:
         """One connection for several queries (opening one per query costs more than a small table's rows)."""
+        if self.adapter == "spark":
+            session = spark_session()
+            yield lambda sql, params=(): [tuple(row) for row in session.sql(sql, args=list(params) or None).collect()]
+            return
         if self.adapter == "duckdb":
             import duckdb
 
@@ -92,6 +128,8 @@ class Warehouse:
         return rows[0][0] if rows else None
 
     def schemas(self) -> list[str]:
+        if self.adapter == "spark":
+            return sorted(str(row[0]) for row in self.query(f"show schemas like '{self.schema_prefix}*'"))
         rows = self.query(
             "select schema_name from information_schema.schemata where schema_name like %s order by 1"
             if self.adapter == "postgres"
@@ -100,8 +138,28 @@ class Warehouse:
         )
         return [row[0] for row in rows]
 
+    def spark_tables(self) -> list[tuple[str, str, str]]:
+        """(schema, name, 'VIEW' or 'TABLE') of each relation in the test's schemas (Spark: no information_schema)."""
+        found = []
+        for schema in self.schemas():
+            views = {row[1] for row in self.query(f"show views in `{schema}`")}
+            found += [(schema, str(row[1]), "VIEW" if row[1] in views else "TABLE")
+                      for row in self.query(f"show tables in `{schema}`") if not row[2]]
+        return sorted(found)
+
     def catalog(self) -> list[tuple[Any, ...]]:
         """Every table and column in the test's schemas, with row counts: a fingerprint for 'nothing changed'."""
+        if self.adapter == "spark":
+            tables = self.spark_tables()
+            columns = []
+            for schema, name, _ in tables:
+                for row in self.query(f"describe `{schema}`.`{name}`"):
+                    if not row[0] or row[0].startswith("#"):
+                        break  # the partition section repeats its columns
+                    columns.append((schema, name, str(row[0]), str(row[1])))
+            counts = [(schema, name, self.scalar(f"select count(*) from `{schema}`.`{name}`"))
+                      for schema, name, _ in tables]
+            return [*columns, *tables, *counts]
         placeholder = "%s" if self.adapter == "postgres" else "?"
         with self.session() as run:
             columns = run(
@@ -125,20 +183,27 @@ class Warehouse:
         rollback schema and rollback copies) is left out."""
         placeholder = "%s" if self.adapter == "postgres" else "?"
         contents = {}
+        quote = "`" if self.adapter == "spark" else '"'
         with self.session() as run:
-            tables = run(
-                "select table_schema, table_name from information_schema.tables "
-                f"where table_schema like {placeholder} order by 1, 2",
-                (self.schema_prefix + "%",),
-            )
+            if self.adapter == "spark":
+                tables = [(schema, name) for schema, name, _ in self.spark_tables()]
+            else:
+                tables = run(
+                    "select table_schema, table_name from information_schema.tables "
+                    f"where table_schema like {placeholder} order by 1, 2",
+                    (self.schema_prefix + "%",),
+                )
             for schema, name in tables:
                 if "__stw_" in name or name.startswith("steward_") or schema.endswith("steward_rollback"):
                     continue
-                rows = run(f'select * from "{schema}"."{name}"')
+                rows = run(f"select * from {quote}{schema}{quote}.{quote}{name}{quote}")
                 contents[f"{schema}.{name}"] = sorted(tuple("" if v is None else str(v) for v in row) for row in rows)
         return contents
 
     def drop_all(self) -> None:
+        if self.adapter == "spark":
+            for schema in self.schemas():
+                self.execute(f"drop schema if exists `{schema}` cascade")
         if self.adapter == "postgres":
             for schema in self.schemas():
                 self.execute(f'drop schema if exists "{schema}" cascade')
@@ -320,6 +385,10 @@ def make_project(source: Path, destination: Path, adapter: str, schema_prefix: s
     duckdb_path = destination / "warehouse.duckdb"
     if adapter == "duckdb":
         output: dict[str, Any] = {"type": "duckdb", "path": str(duckdb_path), "schema": schema, "threads": 2}
+    elif adapter == "spark":
+        # One thread: the session's local[*] executors already use both cores.
+        output = {"type": "spark", "method": "session", "host": "localhost", "schema": schema, "threads": 1,
+                  "server_side_parameters": spark_parameters(Path(os.environ[SPARK_ROOT_VARIABLE]))}
     else:
         output = {"type": "postgres", **pg_settings(), "password": SENTINEL_PASSWORD, "schema": schema,
                   "threads": 2}

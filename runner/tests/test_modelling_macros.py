@@ -121,6 +121,9 @@ def select(project, relation: str, columns: tuple[str, ...] | list[str]) -> list
 
 
 def column_names(project, relation: str) -> list[str]:
+    if project.adapter == "spark":  # no information_schema; DESCRIBE lists the columns, then a blank row
+        rows = project.warehouse.query(f"describe {project.warehouse.schema_prefix}.{relation}")
+        return [str(row[0]) for row in rows[:next((i for i, r in enumerate(rows) if not r[0]), len(rows))]]
     placeholder = "%s" if project.adapter == "postgres" else "?"
     return [name for (name,) in project.warehouse.query(
         "select column_name from information_schema.columns "

@@ -15,7 +15,7 @@ MACROS = Path(__file__).resolve().parents[2] / "macros"
 DEFINITION = re.compile(
     r"{%-?\s*(?P<kind>macro|test|materialization)\s+(?P<name>\w+)\s*(?:\((?P<args>[^)]*)\))?"
     r"(?:\s*,\s*(?:adapter\s*=\s*)?['\"]?(?P<adapter>\w+)['\"]?)?")
-IMPLEMENTATION = re.compile(r"^(default|duckdb|postgres)__")
+IMPLEMENTATION = re.compile(r"^(default|duckdb|postgres|spark)__")
 
 
 @dataclass(frozen=True)

@@ -117,6 +117,10 @@ def sort_key(row: tuple[object, ...]) -> list[tuple[bool, bool, object]]:
 def stored_column_names(project, test_name: str) -> list[str]:
     """The columns of a test's stored failing rows, in order."""
     relation = core_results(project)[test_name].node.relation_name
+    if project.adapter == "spark":
+        from harness import spark_session
+
+        return list(spark_session().sql(f"select * from {relation} limit 0").columns)
     if project.adapter == "duckdb":
         import duckdb
 

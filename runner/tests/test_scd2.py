@@ -36,16 +36,21 @@ def history(project, model: str, valid_from: str = "valid_from", valid_to: str =
     return [tuple(_text(v) for v in row) for row in rows]
 
 
+def location_column(adapter: str) -> str:
+    """Where a row is stored: PostgreSQL's ctid, DuckDB's rowid, the file Spark read it from."""
+    return {"postgres": "ctid::text", "spark": "input_file_name()"}.get(adapter, "rowid")
+
+
 def physical_rows(project, model: str) -> list[str]:
-    """Where each row is stored (DuckDB rowid, PostgreSQL ctid): a rewritten row moves."""
-    column = "ctid::text" if project.adapter == "postgres" else "rowid"
+    """Where each row is stored: a rewritten row moves."""
+    column = location_column(project.adapter)
     schema = project.warehouse.schema_prefix
     return sorted(str(row[0]) for row in project.warehouse.query(f"select {column} from {schema}.{model}"))
 
 
 def version_locations(project, model: str) -> dict[tuple, str]:
     """Where each version (key, valid_from) is stored: a rewritten version moves."""
-    column = "ctid::text" if project.adapter == "postgres" else "rowid"
+    column = location_column(project.adapter)
     schema = project.warehouse.schema_prefix
     rows = project.warehouse.query(f"select customer_id, valid_from, {column} from {schema}.{model}")
     return {(key, _text(valid_from)): str(location) for key, valid_from, location in rows}

@@ -1,4 +1,7 @@
-{{ config(materialized='incremental', incremental_strategy='merge', unique_key='event_id') }}
+{#- Spark's parquet tables take no delete or merge: there the late rows replace whole days (partitions). -#}
+{{ config(materialized='incremental', unique_key='event_id',
+           incremental_strategy=('insert_overwrite' if target.type == 'spark' else 'merge'),
+           partition_by=(['event_day'] if target.type == 'spark' else none)) }}
 
 -- modelling_incremental_events with the merge strategy: the same rows on every run.
 with arrived as (
@@ -21,6 +24,7 @@ latest as (
 select
     event_id,
     event_time,
-    payload
+    payload{% if target.type == 'spark' %},
+    cast(event_time as date) as event_day{% endif %}
 from latest
 where {{ steward.incremental_window('event_time', '2 days') }}

@@ -11,6 +11,7 @@ from typing import Any
 from steward.dbt.invocation import BUILT_TYPES, TEST_TYPES, DbtInvoker
 from steward.errors import BadInput
 from steward.warehouse import Relation
+from steward.warehouse.connect import WAREHOUSE_CLASSES
 
 # steward's audit tables are append-only, and a rollback must not erase the record of the
 # deploy it undoes: they stay out of rollback points.
@@ -57,6 +58,9 @@ def make_plan(invoker: DbtInvoker, selection_args: list[str], manifest: Any = No
         config = item.get("config") or {}
         materialized = config.get("materialized")
         relation = None
+        connection = invoker.project.connection
+        if connection.adapter_type in WAREHOUSE_CLASSES:
+            WAREHOUSE_CLASSES[connection.adapter_type].refuse_unbuildable(unique_id, config, connection.settings)
         if materialized != "ephemeral":
             require_target_database(item, invoker)
             relation = Relation(str(item["schema"]), str(item.get("alias") or item["name"]))

@@ -36,7 +36,7 @@ from steward.deploy.flow import new_deploy_id
 from steward.deploy.ledger import Ledger
 from steward.deploy.restore import interrupted, recoverable
 from steward.errors import BadInput, DbtFailed, StorageFailed
-from steward.warehouse import Relation, Warehouse, opened
+from steward.warehouse import Relation, Warehouse, opened, refuse_unsupported
 from steward.warehouse.journal import DeployRecord, timestamp
 from steward.warehouse.lock import DeployLock, LockHolder
 from steward.warehouse.rollback import RollbackStore
@@ -311,6 +311,7 @@ def backfill(context: Context, options: BackfillOptions, invoker: DbtInvoker,
              echo: Callable[[str], None] = lambda line: None) -> BackfillResult:
     """Run (or with dry_run, plan) a checkpointed backfill; StewardError on failure (see errors.EXIT_CODES)."""
     start, end = validate(options)
+    refuse_unsupported(context.project.adapter_type, "backfill")
     window = f"{_iso(start)}/{_iso(end)}/{options.batch_size}"
     planned = batches(start, end, options.batch_size)
     now = datetime.now(timezone.utc)

@@ -31,7 +31,7 @@ from steward.deploy.reporting import write_reports
 from steward.deploy.restore import interrupted, recoverable, restore_deploy
 from steward.deploy.result import DeployOptions, DeployResult
 from steward.errors import StewardError, StorageFailed
-from steward.warehouse import Relation, Warehouse, opened
+from steward.warehouse import Relation, Warehouse, opened, refuse_unsupported
 from steward.warehouse.journal import DeployRecord, WarehouseJournal, timestamp
 from steward.warehouse.lock import DeployLock, LockHolder
 
@@ -143,6 +143,7 @@ def run(context: Context, options: DeployOptions, invoker: DbtInvoker, strategie
     errors.EXIT_CODES) when it does not succeed."""
     options = changed_only(context, options)
     validate_options(options)
+    refuse_unsupported(context.project.adapter_type, strategy_of(context, options))
     checks = branch_checks(context)
     warnings = enforce(checks, options.override_reason)
     now = datetime.now(timezone.utc)

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from steward.reports.model import NOT_RUN_STATUSES, DimensionScore, ModelScore, NodeRun, Scorecard
-from steward.warehouse import Warehouse
+from steward.warehouse import Relation, Warehouse
 
 SCORECARD_TABLE = "steward_quality_scorecard"
 FROM_TABLE = SCORECARD_TABLE
@@ -75,10 +75,7 @@ def from_table(warehouse: Warehouse, schema: str) -> Scorecard | None:
     project's overall row, so otherwise each dimension aggregates the model rows: tests summed, the
     score the mean of the models' scores, the status the worst.
     """
-    present = warehouse.scalar(
-        f"select count(*) from information_schema.tables where table_schema = {warehouse.param} "
-        f"and table_name = {warehouse.param}", (schema, SCORECARD_TABLE))
-    if not present:
+    if warehouse.relation_kind(Relation(schema, SCORECARD_TABLE)) is None:
         return None
     rows = warehouse.query(
         "select scope, model_unique_id, model_name, dimension, tests_run, pass_rate, current_status, score "

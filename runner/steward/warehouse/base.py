@@ -7,7 +7,7 @@ import re
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from steward.errors import BadInput, ConnectionLost
 
@@ -61,6 +61,8 @@ class Warehouse:
 
     adapter_type = "default"
     param = "%s"
+    # Whether a rollback point and a restore run in one transaction (readers see all or nothing).
+    transactional = True
 
     def __init__(self, raw: Any) -> None:
         self.raw = raw
@@ -255,6 +257,36 @@ class Warehouse:
     @classmethod
     def can_move_across_schemas(cls) -> bool:
         return False
+
+    @classmethod
+    def guarantees(cls) -> dict[str, str]:
+        """What the runner promises on this adapter, feature by feature, as `steward env` shows it."""
+        return {
+            "rollback_point": "one transaction: a consistent copy of every touched table",
+            "restore": "one transaction of renames: a reader sees the old set or the new set, never a mix",
+            "blue_green": "supported",
+            "backfill": "supported",
+        }
+
+    # Runner features the adapter cannot give, by name ('blue-green', 'backfill'), with the reason.
+    unsupported: ClassVar[Mapping[str, str]] = {}
+
+    @classmethod
+    def refuse_unsupported(cls, feature: str) -> None:
+        """BadInput (exit 2, before anything changes) when the adapter cannot give `feature`."""
+        if feature in cls.unsupported:
+            raise BadInput(f"{feature}: {cls.unsupported[feature]}")
+
+    @classmethod
+    def refuse_unbuildable(cls, name: str, config: Mapping[str, Any], settings: Mapping[str, Any]) -> None:
+        """Raise BadInput when the connection cannot build node `name` as `config` asks (a table format the
+        session lacks), so a deploy stops before it changes anything."""
+
+    @staticmethod
+    def lock_file_base(settings: Mapping[str, Any]) -> str | None:
+        """Where the deploy lock's file goes (plus a suffix) when the warehouse lives on this machine; None for a
+        server, whose lock is the server's own or a file in the project."""
+        return None
 
     def relations_ending(self, schema: str, suffix: str) -> list[tuple[Relation, str]]:
         """(relation, 'table' or 'view') of every relation in `schema` whose name ends with `suffix`, views first."""

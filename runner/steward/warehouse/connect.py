@@ -3,9 +3,12 @@ each phase and closed before dbt runs, because DuckDB allows a single writer per
 
 from __future__ import annotations
 
+import fcntl
+import os
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from steward.config.project import Connection
@@ -14,14 +17,24 @@ from steward.redact import redact_text
 from steward.warehouse.base import Warehouse
 from steward.warehouse.duckdb_warehouse import DuckDBWarehouse
 from steward.warehouse.postgres_warehouse import PostgresWarehouse
+from steward.warehouse.spark_warehouse import SparkWarehouse
+
+ADAPTERS = "duckdb, postgres and spark"
+WAREHOUSE_CLASSES: dict[str, type[Warehouse]] = {
+    "duckdb": DuckDBWarehouse, "postgres": PostgresWarehouse, "spark": SparkWarehouse}
 
 
 def warehouse_class(adapter_type: str) -> type[Warehouse]:
     """The Warehouse subclass of an adapter, for what is known before connecting (can it move across schemas)."""
-    classes: dict[str, type[Warehouse]] = {"duckdb": DuckDBWarehouse, "postgres": PostgresWarehouse}
-    if adapter_type not in classes:
-        raise BadInput(f"adapter: steward's runner supports duckdb and postgres, not {adapter_type!r}")
-    return classes[adapter_type]
+    if adapter_type not in WAREHOUSE_CLASSES:
+        raise BadInput(f"adapter: steward's runner supports {ADAPTERS}, not {adapter_type!r}")
+    return WAREHOUSE_CLASSES[adapter_type]
+
+
+def refuse_unsupported(adapter_type: str, feature: str) -> None:
+    """BadInput (exit 2) when the runner cannot give `feature` on the adapter; an adapter the runner does not
+    know is refused later, when a command needs its connection."""
+    WAREHOUSE_CLASSES.get(adapter_type, Warehouse).refuse_unsupported(feature)
 
 
 @contextmanager
@@ -66,7 +79,62 @@ def connect(connection: Connection) -> Warehouse:
                 raise BadInput(f"connection: cannot set role {settings['role']!r}: "
                                f"{' '.join(str(exc).split())}") from exc
         return warehouse
-    raise BadInput(f"adapter: steward's runner supports duckdb and postgres, not {connection.adapter_type!r}")
+    if connection.adapter_type == "spark":
+        return _connect_spark(connection)
+    raise BadInput(f"adapter: steward's runner supports {ADAPTERS}, not {connection.adapter_type!r}")
+
+
+def _connect_spark(connection: Connection) -> SparkWarehouse:
+    """dbt-spark's own connection for the profile's method. In session mode that is this process's
+    SparkSession, the one dbt builds with: the runner and dbt share one JVM and one metastore."""
+    from dbt.adapters.contracts.connection import Connection as DbtConnection
+    from dbt.adapters.spark.connections import SparkConnectionManager, SparkCredentials
+
+    credentials = SparkCredentials.from_dict(connection.settings)
+    held = _derby_held_elsewhere(connection.settings) if credentials.method == "session" else None
+    if held:
+        raise DeployLocked(f"Spark's metastore {held} (an embedded Derby database) is open in another process; "
+                           "session mode admits one process at a time: retry when it exits")
+    try:
+        opened_connection = SparkConnectionManager.open(
+            DbtConnection(type="spark", name="steward", credentials=credentials))  # type: ignore[arg-type]
+        warehouse = SparkWarehouse(opened_connection.handle)
+        # The first statement starts the session and reaches the metastore.
+        warehouse.query("show schemas like 'default'")
+    except Exception as exc:
+        message = " ".join(str(exc).split())
+        if "Another instance of Derby" in message or "Failed to start database" in message:
+            raise DeployLocked(
+                "Spark's metastore (an embedded Derby database) is open in another process; session mode admits "
+                "one process at a time: retry when it exits") from exc
+        raise BadInput(f"connection: cannot open Spark ({credentials.method}): "
+                       f"{redact_text(message[:300], connection.secrets)}") from exc
+    return warehouse
+
+
+def _derby_held_elsewhere(settings: Mapping[str, Any]) -> str | None:
+    """The session's embedded Derby metastore when another process has it open, found before this process
+    starts a JVM: Derby holds an exclusive lock on its dbex.lck while booted, and Hive's client would
+    otherwise retry for minutes and fail with a message that does not say why."""
+    from pyspark import SparkContext
+
+    if SparkContext._jvm is not None:
+        return None  # this process's own JVM is running: it is the one holding the metastore
+    url = str((settings.get("server_side_parameters") or {}).get(
+        "spark.hadoop.javax.jdo.option.ConnectionURL") or "jdbc:derby:;databaseName=metastore_db;create=true")
+    name = re.search(r"databaseName=([^;]+)", url) if url.startswith("jdbc:derby:") else None
+    marker = Path(name.group(1)) / "dbex.lck" if name else None
+    if marker is None or not marker.is_file():
+        return None
+    descriptor = os.open(marker, os.O_RDWR)
+    try:
+        fcntl.lockf(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        fcntl.lockf(descriptor, fcntl.LOCK_UN)
+        return None
+    except OSError:
+        return str(marker.parent)
+    finally:
+        os.close(descriptor)
 
 
 POSTGRES_TLS_SETTINGS = ("sslmode", "sslcert", "sslkey", "sslrootcert")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from steward.errors import BadInput
@@ -13,6 +13,11 @@ from steward.warehouse.base import Comments, Relation, Warehouse, comments_from_
 class DuckDBWarehouse(Warehouse):
     adapter_type = "duckdb"
     param = "?"
+
+    @staticmethod
+    def lock_file_base(settings: Mapping[str, Any]) -> str | None:
+        path = str(settings.get("path") or "")
+        return path if path and path != ":memory:" else None
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         result = self.raw.execute(sql, list(params)) if params else self.raw.execute(sql)

@@ -17,7 +17,7 @@ from types import TracebackType
 
 from steward.config.project import Project
 from steward.errors import ConnectionLost, DeployLocked, RecoveryRequired
-from steward.warehouse import Warehouse
+from steward.warehouse import Warehouse, warehouse_class
 
 
 @dataclass(frozen=True)
@@ -75,9 +75,11 @@ class DeployLock:
 
     # -- DuckDB and other file-based warehouses -----------------------------------------------------
     def lock_file(self) -> Path:
-        path = str(self.project.connection.settings.get("path") or "")
-        if path and path != ":memory:":
-            return Path(path + ".steward.warehouse.lock")
+        """Beside what the warehouse keeps on this machine (a DuckDB file, Spark's warehouse directory), so that
+        every checkout building into it contends for one lock; else in the project's target directory."""
+        base = warehouse_class(self.project.adapter_type).lock_file_base(self.project.connection.settings)
+        if base:
+            return Path(base + ".steward.warehouse.lock")
         return self.project.target_path / f"steward-{self.project.target_name}.lock"
 
     def _acquire_file(self) -> None:

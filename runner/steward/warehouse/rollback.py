@@ -200,12 +200,17 @@ class RollbackStore:
             # table of a name that was not one, so the kinds hold throughout.
             candidates = [Relation(e.relation.schema, e.relation.name + suffix)
                           for e in pending for suffix in DBT_LEFTOVER_SUFFIXES]
-            kinds = self.warehouse.relation_kinds([*(e.relation for e in pending), *candidates])
+            copies = [e.copy for e in pending if e.copy is not None]
+            kinds = self.warehouse.relation_kinds([*(e.relation for e in pending), *candidates, *copies])
             leftovers = [(relation, kind) for relation in candidates if (kind := kinds[relation])]
             views_to_recreate, new_views = self._drop_views(pending, leftovers, kinds)
             for relation, kind in leftovers:
                 self.warehouse.drop(relation, kind)
             for entry in pending:
+                if entry.copy is not None and kinds[entry.copy] is None and kinds[entry.relation] == "table":
+                    # Already moved into place by a restore that stopped half-way: only a warehouse without
+                    # transactions (Spark) gets here; verify() still compares the table with the point.
+                    continue
                 self._restore_table(entry, kinds[entry.relation])
             for relation, sql in views_to_recreate:
                 self.warehouse.create_view(relation, sql)
