@@ -1,6 +1,9 @@
 {#- The columns the warehouse holds for this project's models, seeds and snapshots right now;
     steward_schema_history snapshots it to keep which columns and types each had, and when. -#}
-{{ config(materialized='view', enabled=steward.internal_has_information_schema()) }}
+{#- Built where the warehouse has information_schema, unless the project switched it off (README, "What installing
+    steward adds"); decided here, not in the .yml: a model's own config wins over its properties. -#}
+{{ config(materialized='view',
+          enabled=steward.internal_has_information_schema() and steward.setting('column_catalog')) }}
 
 {%- set relation_names = [] -%}
 {%- if execute -%}
