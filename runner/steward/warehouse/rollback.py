@@ -187,13 +187,19 @@ class RollbackStore:
 
     # -- restoring --------------------------------------------------------------------------------
     def restore(self, deploy_id: str) -> list[RollbackEntry]:
-        """Put every relation back as it was, in one transaction, and verify it before committing: a restore that
-        does not match its point is undone (RestoreUnverified) and the point stays intact. Idempotent: a
-        restored point is a no-op."""
+        """Put every relation back as it was, in one transaction whose cost does not grow with the tables' size, and
+        verify it before committing; a restore that would not match its point raises RestoreUnverified, with
+        nothing changed or the transaction undone, and the point intact. Idempotent: a restored point is a no-op.
+
+        The rows are verified before the transaction, on the copies it will move into place: a rename does not
+        change a row, so the restored tables hold exactly what was measured, and the scan (which grows with the
+        data) holds no lock on prod. Inside the transaction the catalog is verified (kinds, owners, grants,
+        comments): nobody else can change it there, so a mismatch is a failed restore, never a later change."""
         entries = self.entries(deploy_id)
         pending = [e for e in entries if e.restored_at is None]
         if not pending:
             return []
+        self._verify_copies(pending)
         with self.warehouse.transaction():
             # One catalog query for the touched relations and dbt's leftovers beside them (they hold nothing
             # the point lacks, and dbt drops them itself before its next build). Nothing below makes a
@@ -209,7 +215,7 @@ class RollbackStore:
             for entry in pending:
                 if entry.copy is not None and kinds[entry.copy] is None and kinds[entry.relation] == "table":
                     # Already moved into place by a restore that stopped half-way: only a warehouse without
-                    # transactions (Spark) gets here; verify() still compares the table with the point.
+                    # transactions (Spark) gets here; _verify_copies measured the table it became.
                     continue
                 self._restore_table(entry, kinds[entry.relation])
             for relation, sql in views_to_recreate:
@@ -217,9 +223,7 @@ class RollbackStore:
             self.warehouse.redescribe({
                 **{e.relation: (e.kind, e.described) for e in pending if e.kind and e.described is not None},
                 **{relation: ("view", described) for relation, described in new_views.items()}})
-            # Verified inside the transaction: nobody else can have changed what it restored, so a mismatch
-            # here is a failed restore, never someone's later change.
-            mismatches = self.verify(entries)
+            mismatches = self.verify(entries, rows_of=frozenset())
             if mismatches:
                 raise RestoreUnverified(mismatches)
             p = self.warehouse.param
@@ -230,6 +234,20 @@ class RollbackStore:
             faults.reached("restore.moved", warehouse=self.warehouse)
         faults.reached("restore.committed", warehouse=self.warehouse)
         return pending
+
+    def _verify_copies(self, pending: Sequence[RollbackEntry]) -> None:
+        """RestoreUnverified unless each table's copy (or, where a restore without a transaction stopped half-way,
+        the table it already became) holds the rows and checksum recorded when the point was made."""
+        tables = [e for e in pending if e.kind == "table" and e.copy is not None]
+        kinds = self.warehouse.relation_kinds([e.copy for e in tables if e.copy is not None])
+        sources = {e: (e.copy if kinds[e.copy] else e.relation) for e in tables if e.copy is not None}
+        measured = self.warehouse.fingerprints(list(sources.values()))
+        mismatches = [Mismatch(e.relation, f"{e.row_count} rows, checksum {e.checksum}",
+                               f"{count} rows, checksum {checksum} in its copy {source}")
+                      for e, source in sources.items()
+                      for count, checksum in [measured[source]] if (count, checksum) != (e.row_count, e.checksum)]
+        if mismatches:
+            raise RestoreUnverified(mismatches)
 
     def _drop_views(self, entries: Sequence[RollbackEntry], leftovers: Sequence[tuple[Relation, str]],
                     kinds: Mapping[Relation, str | None],
@@ -268,13 +286,15 @@ class RollbackStore:
             self.warehouse.move_table(entry.copy, entry.relation)
 
     # -- verifying --------------------------------------------------------------------------------
-    def verify(self, entries: Sequence[RollbackEntry], rows: bool = True) -> list[Mismatch]:
-        """What differs between the relations and their rollback point: kind, row count and checksum (unless
-        `rows` is False: the catalog only), owner, grants and comments."""
+    def verify(self, entries: Sequence[RollbackEntry],
+               rows_of: frozenset[str] = frozenset({"table", "view"})) -> list[Mismatch]:
+        """What differs between the relations and their rollback point: kind, owner, grants, comments, and the row
+        count and checksum of the relations whose kind is in `rows_of` (none: the catalog only)."""
         mismatches: list[Mismatch] = []
         kinds = self.warehouse.relation_kinds([e.relation for e in entries])
         present = [e.relation for e in entries if e.kind and kinds[e.relation] == e.kind]
-        measured = self.warehouse.fingerprints(present) if rows else {}
+        measured = self.warehouse.fingerprints([e.relation for e in entries
+                                                if e.relation in present and e.kind in rows_of])
         granted = self.warehouse.privileges(present)
         recorded = {e.relation: e.described.privileges for e in entries if e.relation in granted and e.described}
         expected = self.warehouse.applicable({r: p for r, p in recorded.items() if p is not None})
