@@ -47,7 +47,7 @@ def render(report: Report) -> str:
     if deploy:
         restored = [r for r in deploy.relations if r.restored]
         lines += ["", f"### Rollback point ({len(deploy.relations)} relations, kept until {deploy.kept_until})", ""]
-        lines.append(f"Rolled back: {len(restored)} relation(s), counts, checksums, grants and comments verified."
+        lines.append(f"Rolled back: {len(restored)} relation(s), verified against the rollback point."
                      if restored else "Nothing was rolled back.")
         if deploy.relations:
             lines += ["", "| relation | before | rows before | checksum before | rows after | checksum after "

@@ -63,6 +63,8 @@ class Warehouse:
     param = "%s"
     # Whether a rollback point and a restore run in one transaction (readers see all or nothing).
     transactional = True
+    # What a verified restore compared with the rollback point, as the journal and the messages say it.
+    verified = "counts, checksums, owners, grants and comments"
 
     def __init__(self, raw: Any) -> None:
         self.raw = raw

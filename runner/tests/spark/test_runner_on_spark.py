@@ -66,7 +66,7 @@ def test_failing_test_restores_every_relation_with_counts_and_checksums(integrat
         model.write_text(original)
         failing.unlink()
     assert exit_code_for(raised.value) == 1
-    assert "restored 2 relation(s)" in str(raised.value) and "verified" in str(raised.value)
+    assert "2 relation(s) restored to the rollback point" in str(raised.value) and "verified" in str(raised.value)
     assert deployed(integration_project) == before
     latest = list_deploys(api_context(integration_project))[0]
     assert [state for state, _ in latest.record.history] == [
