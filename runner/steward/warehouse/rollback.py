@@ -191,15 +191,23 @@ class RollbackStore:
         verify it before committing; a restore that would not match its point raises RestoreUnverified, with
         nothing changed or the transaction undone, and the point intact. Idempotent: a restored point is a no-op.
 
-        The rows are verified before the transaction, on the copies it will move into place: a rename does not
-        change a row, so the restored tables hold exactly what was measured, and the scan (which grows with the
-        data) holds no lock on prod. Inside the transaction the catalog is verified (kinds, owners, grants,
-        comments): nobody else can change it there, so a mismatch is a failed restore, never a later change."""
+        The rows are verified before the transaction, on the copies it will move into place (check_copies): a
+        rename does not change a row, so the restored tables hold exactly what was measured, and the scan (which
+        grows with the data) holds no lock on prod. Inside the transaction (put_back) the catalog is verified
+        (kinds, owners, grants, comments): nobody else can change it there, so a mismatch is a failed restore,
+        never a later change."""
+        self.check_copies(deploy_id)
+        return self.put_back(deploy_id)
+
+    def pending(self, deploy_id: str) -> list[RollbackEntry]:
+        return [e for e in self.entries(deploy_id) if e.restored_at is None]
+
+    def put_back(self, deploy_id: str) -> list[RollbackEntry]:
+        """restore's transaction, the only part that locks prod; on its own only after check_copies passed."""
         entries = self.entries(deploy_id)
         pending = [e for e in entries if e.restored_at is None]
         if not pending:
             return []
-        self._verify_copies(pending)
         with self.warehouse.transaction():
             # One catalog query for the touched relations and dbt's leftovers beside them (they hold nothing
             # the point lacks, and dbt drops them itself before its next build). Nothing below makes a
@@ -215,7 +223,7 @@ class RollbackStore:
             for entry in pending:
                 if entry.copy is not None and kinds[entry.copy] is None and kinds[entry.relation] == "table":
                     # Already moved into place by a restore that stopped half-way: only a warehouse without
-                    # transactions (Spark) gets here; _verify_copies measured the table it became.
+                    # transactions (Spark) gets here; check_copies measured the table it became.
                     continue
                 self._restore_table(entry, kinds[entry.relation])
             for relation, sql in views_to_recreate:
@@ -235,10 +243,12 @@ class RollbackStore:
         faults.reached("restore.committed", warehouse=self.warehouse)
         return pending
 
-    def _verify_copies(self, pending: Sequence[RollbackEntry]) -> None:
-        """RestoreUnverified unless each table's copy (or, where a restore without a transaction stopped half-way,
-        the table it already became) holds the rows and checksum recorded when the point was made."""
-        tables = [e for e in pending if e.kind == "table" and e.copy is not None]
+    def check_copies(self, deploy_id: str) -> None:
+        """RestoreUnverified unless each pending table's copy (or, where a restore without a transaction stopped
+        half-way, the table it already became) holds the rows and checksum recorded when the point was made."""
+        tables = [e for e in self.pending(deploy_id) if e.kind == "table" and e.copy is not None]
+        if not tables:
+            return
         kinds = self.warehouse.relation_kinds([e.copy for e in tables if e.copy is not None])
         sources = {e: (e.copy if kinds[e.copy] else e.relation) for e in tables if e.copy is not None}
         measured = self.warehouse.fingerprints(list(sources.values()))
