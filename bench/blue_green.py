@@ -9,7 +9,8 @@ one view outside the deploy on the first prod table, then time what a blue-green
 - publish: `bluegreen.publish`, one transaction: every prod table moved into its rollback slot, every stage
   table into prod (PostgreSQL: ALTER TABLE ... SET SCHEMA; DuckDB: a rename within the schema), the dependent
   view recreated;
-- rollback: `RollbackStore.restore`, the reverse swap (renames), and `RollbackStore.verify` once per size;
+- rollback: `RollbackStore.put_back`, restore's transaction, the reverse swap (renames; restore first checks the
+  copies with a scan, like measure prod), and `RollbackStore.verify` once per size;
 
 and, for the in-place deploy's cost of the same K tables, `RollbackStore.create` (copy + checksum of every table,
 taken before an in-place build). After each rollback the published tables are moved back to the stage, so each
@@ -69,7 +70,7 @@ def cycle(wh: Warehouse, store: RollbackStore, staged: list[Staged], before: dic
     published, entries = timed(partial(publish, wh, store, point, staged, before))
     if wh.scalar(f"select label from {wh.qualified(staged[-1].prod)} where id = 1") != "item-2":
         raise RuntimeError(f"publish {point} did not put the stage in prod")
-    rolled_back, restored = timed(partial(store.restore, point))
+    rolled_back, restored = timed(partial(store.put_back, point))
     if len(restored) != len(entries):
         raise RuntimeError(f"rollback of {point} restored {len(restored)} of {len(entries)}")
     verified = None
