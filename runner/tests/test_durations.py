@@ -70,3 +70,10 @@ def test_the_package_reads_every_case_as_the_runner_does(integration_project):
     expected = {**CASES["valid"], **dict.fromkeys(CASES["invalid"]), **CASES["unitless"],
                 **dict.fromkeys(CASES["zero"], 0)}
     assert read == expected
+
+
+def test_steward_prune_refuses_a_bad_duration_in_one_line_with_exit_2(shop_project):
+    result = shop_project.cli("prune", "--older-than", "2 fortnights")
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert result.stderr.strip() == ("steward: error: --older-than: '2 fortnights' is not a duration (a whole number "
+                                     "above zero and a unit, at most 100 years: 90s, 30m, 6h, 3d, 2w or '2 days')")
