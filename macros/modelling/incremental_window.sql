@@ -7,21 +7,29 @@
 {% macro default__incremental_window(event_time, lookback) -%}
   {%- set column = steward.internal_column_reference(event_time, 'incremental_window event_time') -%}
 
-  {#- lookback: an integer number of days, or '<n> <unit>' (minute/hour/day/week/month, plural allowed). -#}
+  {#- lookback: a whole number of days (3 or '3'), a number of months ('1 month': calendar months), or a
+      duration in steward's grammar ('48 hours', '90m', '2w'), read as its largest whole unit so the SQL
+      stays as simple as the lookback ('48 hours' is 2 days). -#}
+  {%- set months = modules.re.match('(?i)^ *([0-9]+) *months? *$', lookback) if lookback is string else none -%}
   {%- if lookback is number and lookback is not boolean and lookback | int == lookback and lookback >= 0 -%}
     {%- set amount, unit = lookback | int, 'day' -%}
-  {%- elif lookback is string and modules.re.match('^\\s*\\d+\\s*$', lookback) -%}
+  {%- elif lookback is string and modules.re.match('^ *[0-9]+ *$', lookback) -%}
     {%- set amount, unit = lookback | trim | int, 'day' -%}
-  {%- elif lookback is string and modules.re.match('^\\s*\\d+\\s*(minute|hour|day|week|month)s?\\s*$', lookback | lower) -%}
-    {%- set match = modules.re.match('^\\s*(\\d+)\\s*(minute|hour|day|week|month)s?\\s*$', lookback | lower) -%}
-    {%- set amount, unit = match.group(1) | int, match.group(2) -%}
+  {%- elif months -%}
+    {%- set amount, unit = months.group(1) | int, 'month' -%}
+  {%- elif lookback is string and steward.internal_duration_seconds(lookback) is not none -%}
+    {%- set seconds = steward.internal_duration_seconds(lookback) -%}
+    {%- set whole = namespace(amount=seconds, unit='second') -%}
+    {%- for name, size in [('minute', 60), ('hour', 3600), ('day', 86400)] if seconds % size == 0 -%}
+      {%- set whole.amount = seconds // size -%}
+      {%- set whole.unit = name -%}
+    {%- endfor -%}
+    {%- set amount, unit = whole.amount, whole.unit -%}
   {%- else -%}
     {{ exceptions.raise_compiler_error(
-        "steward.incremental_window: lookback must be a whole number of days (e.g. 3) or '<n> <unit>' with unit "
-        ~ "minute, hour, day, week or month (e.g. '3 days'), got " ~ (lookback | tojson)) }}
-  {%- endif -%}
-  {%- if unit == 'week' -%}
-    {%- set amount, unit = amount * 7, 'day' -%}
+        "steward.incremental_window: lookback must be a whole number of days (e.g. 3), a duration such as "
+        ~ "90s, 30m, 6h, 3d, 2w or '2 days' (at most 100 years), or a number of months ('1 month'), got "
+        ~ (lookback | tojson)) }}
   {%- endif -%}
 
   {#- A backfill window from vars wins over everything else. -#}

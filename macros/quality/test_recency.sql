@@ -6,7 +6,7 @@
 
 {% macro default__test_recency(model, field, max_age, group_by=none) %}
   {%- if max_age is none -%}
-    {{ exceptions.raise_compiler_error("steward.recency: max_age is required, e.g. '6h', '2d' or '30m'") }}
+    {{ exceptions.raise_compiler_error("steward.recency: max_age is required, e.g. '6h', '2 days' or '30m'") }}
   {%- endif -%}
   {%- set seconds = steward.duration_seconds(max_age, 'steward.recency max_age') -%}
   {{ return(steward.internal_gov_recency_sql(model, field, max_age, seconds, group_by, 'recency')) }}

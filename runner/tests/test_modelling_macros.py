@@ -263,5 +263,13 @@ def test_incremental_window_grace_backfill_and_idempotence(integration_project):
     assert contents() == {**after, 10: event(3, "j-too-late", hour=12)}
 
 
+
+def test_incremental_window_refuses_a_lookback_that_is_not_a_duration(integration_project):
+    call = "{{ steward.incremental_window('event_time', '2 fortnights') }}"
+    result = integration_project.dbt("compile", "--inline", call, expect_success=False)
+    assert ("steward.incremental_window: lookback must be a whole number of days (e.g. 3), a duration such as "
+            "90s, 30m, 6h, 3d, 2w or '2 days' (at most 100 years), or a number of months ('1 month'), "
+            'got "2 fortnights"') in dbt_error_text(result)
+
 if __name__ == "__main__":
     write_expected_seeds()

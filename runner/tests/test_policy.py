@@ -26,6 +26,10 @@ def test_durations_are_shown_in_days_hours_minutes_or_seconds(tmp_path):
     (tmp_path / "steward.yml").write_text("rollback: {retention: 2w}\nlock: {lease: 90s}\n")
     described = load_policy(tmp_path).describe()
     assert (described["rollback_retention"], described["lock_lease"]) == ("14d", "90s")
+    # Written in words, they read and print the same.
+    (tmp_path / "steward.yml").write_text("rollback: {retention: 2 Weeks}\nlock: {lease: 90 seconds}\n")
+    described = load_policy(tmp_path).describe()
+    assert (described["rollback_retention"], described["lock_lease"]) == ("14d", "90s")
 
 
 def test_a_full_policy_file_is_read(tmp_path):
@@ -56,6 +60,8 @@ def test_a_full_policy_file_is_read(tmp_path):
     ("rollback: {keep: 0}\n", "rollback.keep: must be a whole number of at least 1"),
     ("rollback: {schema: 'a; drop'}\n", "rollback.schema: 'a; drop' is not a valid identifier"),
     ("rollback: {retention: forever}\n", "rollback.retention: 'forever' is not a duration"),
+    ("rollback: {retention: 36501 days}\n", "rollback.retention: '36501 days' is not a duration (a whole number "
+     "above zero and a unit, at most 100 years: 90s, 30m, 6h, 3d, 2w or '2 days')"),
     ("prod: {require_clean_tree: 'no'}\n", "prod.require_clean_tree: must be true or false"),
     ("deploy: {strategy: yolo}\n", "deploy.strategy: must be one of in-place, blue-green"),
     ("schedule: 'at dawn'\n", "schedule: 'at dawn' is not a valid cron expression"),

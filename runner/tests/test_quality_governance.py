@@ -281,7 +281,9 @@ def test_mask_in_prod_masks_only_pii_and_forced_columns_and_mask_pii_turns_it_of
      "none, 'sometimes', false)", "gaps must be"),
     ("steward.default__test_relationships_where(ref('gov_orders'), 'customer_id; drop table x', "
      "ref('gov_customers'), 'customer_id')", "relationships_where column_name"),
-    ("steward.default__test_recency(ref('gov_events'), 'event_at', '6 hours')", "recency max_age"),
+    ("steward.default__test_recency(ref('gov_events'), 'event_at', 'six hours')",
+     "steward.recency max_age must be a duration such as 90s, 30m, 6h, 3d, 2w or '2 days' (at most 100 years), "
+     'got "six hours"'),
     ("steward.default__test_schema_matches(ref('gov_events'), ['event_id'])", "columns must be a non-empty mapping"),
     ("steward.default__test_valid_scd2(ref('gov_scd2_good'), 'customer_id', current_valid_to='someday')",
      "current_valid_to"),

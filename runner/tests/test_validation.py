@@ -24,12 +24,12 @@ def test_identifier_refuses_anything_else(value):
 
 @pytest.mark.parametrize(("text", "expected"), [("90s", timedelta(seconds=90)), ("15m", timedelta(minutes=15)),
                                                 ("12h", timedelta(hours=12)), ("7d", timedelta(days=7)),
-                                                ("2w", timedelta(weeks=2))])
+                                                ("2w", timedelta(weeks=2)), ("7 days", timedelta(days=7))])
 def test_duration_parses_units(text, expected):
     assert validation.duration(text, "retention") == expected
 
 
-@pytest.mark.parametrize("text", ["7", "0d", "-1d", "7 days", "d7", "", "1.5h"])
+@pytest.mark.parametrize("text", ["7", "0d", "-1d", "7 dayz", "d7", "", "1.5h"])
 def test_duration_refuses_malformed(text):
     with pytest.raises(BadInput, match=r"^retention: .* is not a duration"):
         validation.duration(text, "retention")

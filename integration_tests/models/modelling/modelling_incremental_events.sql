@@ -28,4 +28,4 @@ select
     payload{% if target.type == 'spark' %},
     cast(event_time as date) as event_day{% endif %}
 from latest
-where {{ steward.incremental_window('event_time', '2 days') }}
+where {{ steward.incremental_window('event_time', '48 hours') }}

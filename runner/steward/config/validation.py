@@ -11,12 +11,11 @@ from typing import Any
 
 import yaml
 
+from steward.config import durations
 from steward.errors import BadInput
 
 IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _TARGET = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
-_DURATION = re.compile(r"^\s*(\d+)\s*(s|m|h|d|w)\s*$")
-_DURATION_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 _LABEL = r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
 _HOSTNAME = re.compile(rf"^(?=.{{1,253}}$){_LABEL}(\.{_LABEL})*$")
 _DSN = re.compile(r"^(postgres|postgresql)://[^\s/]*(/[A-Za-z0-9_.-]*)?(\?\S*)?$")
@@ -48,11 +47,12 @@ def target_name(value: str, field: str = "--target") -> str:
 
 
 def duration(value: Any, field: str) -> timedelta:
-    """'90s', '15m', '12h', '7d' or '2w'."""
-    match = _DURATION.match(str(value)) if isinstance(value, (str, int)) else None
-    if not match or int(match.group(1)) == 0:
-        raise BadInput(f"{field}: {value!r} is not a duration (a positive number and a unit s, m, h, d or w, e.g. 7d)")
-    return timedelta(**{_DURATION_UNITS[match.group(2)]: int(match.group(1))})
+    """'90s', '15m', '12h', '7d', '2w' or the same in words ('36 hours', '1 week'): longer than zero, with a unit."""
+    parsed = durations.parse(value) if isinstance(value, str) else None
+    if parsed is None or not parsed.unit_given or parsed.seconds == 0:
+        raise BadInput(f"{field}: {value!r} is not a duration (a whole number above zero and a unit, at most "
+                       f"100 years: 90s, 30m, 6h, 3d, 2w or '2 days')")
+    return timedelta(seconds=parsed.seconds)
 
 
 def cron(value: Any, field: str) -> str:
