@@ -24,17 +24,27 @@ class DuckDBWarehouse(Warehouse):
         result = self.raw.execute(sql, list(params)) if params else self.raw.execute(sql)
         return result.fetchall() if result.description else []
 
-    def view_definition(self, relation: Relation) -> str:
-        sql = self.scalar(
-            "select sql from duckdb_views() where database_name = current_database() and schema_name = ? "
-            "and view_name = ? and not internal",
-            (relation.schema, relation.name),
+    def view_definitions(self, views: Sequence[Relation]) -> dict[Relation, str]:
+        schemas = sorted({r.schema for r in views})
+        if not schemas:
+            return {}
+        names = sorted({r.name for r in views})
+        rows = self.query(
+            "select schema_name, view_name, sql from duckdb_views() where database_name = current_database() "
+            f"and schema_name in ({', '.join(['?'] * len(schemas))}) "
+            f"and view_name in ({', '.join(['?'] * len(names))}) and not internal",
+            [*schemas, *names],
         )
-        # duckdb_views() returns the whole CREATE VIEW statement; keep what follows the first AS.
-        match = re.match(r"(?is)^\s*create\s+(?:or\s+replace\s+)?view\s+.+?\s+as\s+(.*?);?\s*$", sql or "")
-        if not match:
-            raise BadInput(f"rollback: cannot read the definition of view {relation}")
-        return match.group(1)
+        found = {Relation(str(schema), str(name)): str(sql or "") for schema, name, sql in rows}
+        definitions = {}
+        for view in views:
+            # duckdb_views() returns the whole CREATE VIEW statement; keep what follows the first AS.
+            match = re.match(r"(?is)^\s*create\s+(?:or\s+replace\s+)?view\s+.+?\s+as\s+(.*?);?\s*$",
+                             found.get(view, ""))
+            if not match:
+                raise BadInput(f"rollback: cannot read the definition of view {view}")
+            definitions[view] = match.group(1)
+        return definitions
 
     def comments(self, relations: Sequence[Relation]) -> dict[Relation, Comments]:
         schemas = sorted({r.schema for r in relations})

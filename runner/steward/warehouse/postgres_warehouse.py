@@ -28,12 +28,17 @@ class PostgresWarehouse(Warehouse):
         if not self.raw.closed:
             self.raw.close()
 
-    def view_definition(self, relation: Relation) -> str:
-        return self.scalar(
-            "select pg_get_viewdef(c.oid, true) from pg_class c join pg_namespace n on n.oid = c.relnamespace "
-            "where n.nspname = %s and c.relname = %s",
-            (relation.schema, relation.name),
+    def view_definitions(self, views: Sequence[Relation]) -> dict[Relation, str]:
+        if not views:
+            return {}
+        rows = self.query(
+            "select n.nspname, c.relname, pg_get_viewdef(c.oid, true) from pg_class c "
+            "join pg_namespace n on n.oid = c.relnamespace "
+            "where (n.nspname, c.relname) in (select * from unnest(%s::text[], %s::text[]))",
+            ([view.schema for view in views], [view.name for view in views]),
         )
+        found = {Relation(str(schema), str(name)): definition for schema, name, definition in rows}
+        return {view: found.get(view) for view in views}
 
     def dependent_views(self, relations: Sequence[Relation]) -> list[Relation]:
         if not relations:
