@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from steward.errors import BadInput
-from steward.warehouse.base import Comments, Relation, Warehouse, comments_from_rows
+from steward.warehouse.base import Comments, Relation, Warehouse, comments_from_rows, kind_of
 
 
 class DuckDBWarehouse(Warehouse):
@@ -23,6 +23,21 @@ class DuckDBWarehouse(Warehouse):
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         result = self.raw.execute(sql, list(params)) if params else self.raw.execute(sql)
         return result.fetchall() if result.description else []
+
+    def relation_kinds(self, relations: Sequence[Relation]) -> dict[Relation, str | None]:
+        # The wanted (schema, name) pairs joined as two lists: DuckDB filtering the catalog by a list of names
+        # (IN, list_contains) took 0.14 s at 200 names against 7 ms for this, and a deploy asks several times.
+        if not relations:
+            return {}
+        rows = self.query(
+            "select t.table_schema, t.table_name, t.table_type from information_schema.tables t "
+            "join (select unnest(?) as wanted_schema, unnest(?) as wanted_name) w "
+            "on t.table_schema = w.wanted_schema and t.table_name = w.wanted_name "
+            "where t.table_catalog = current_database()",
+            [[r.schema for r in relations], [r.name for r in relations]],
+        )
+        found = {Relation(str(schema), str(name)): kind_of(table_type) for schema, name, table_type in rows}
+        return {relation: found.get(relation) for relation in relations}
 
     def view_definitions(self, views: Sequence[Relation]) -> dict[Relation, str]:
         schemas = sorted({r.schema for r in views})
