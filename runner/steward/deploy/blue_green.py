@@ -202,14 +202,14 @@ def measure_prod(warehouse: Warehouse, relations: Sequence[Relation]) -> dict[Re
     externals = warehouse.dependent_views([r for r in relations if kinds[r]])
     kinds.update(warehouse.relation_kinds(externals))
     measured = warehouse.fingerprints([r for r, kind in kinds.items() if kind])
+    views = warehouse.view_definitions([r for r in [*relations, *externals] if kinds[r] == "view"])
     before: dict[Relation, Before] = {}
     for relation in [*relations, *externals]:
         kind = kinds[relation]
         if kind is None:
             before[relation] = Before(None)
             continue
-        view_sql = warehouse.view_definition(relation) if kind == "view" else None
-        before[relation] = Before(kind, view_sql, *measured[relation])
+        before[relation] = Before(kind, views.get(relation), *measured[relation])
     return before
 
 
@@ -242,13 +242,14 @@ def _swap(warehouse: Warehouse, store: RollbackStore, deploy_id: str, staged: Se
     warehouse.lock_for_swap([*existing, *(item.stage for item in staged)])
     externals = warehouse.dependent_views(existing)
     # Read before anything moves: afterwards PostgreSQL would print a moved table's rollback name.
-    external_sql = {view: warehouse.view_definition(view) for view in externals}
+    external_sql = warehouse.view_definitions(externals)
     # A staged view is recreated under its prod name from its text with every staged name replaced by
     # its prod name, not moved: that also renames the names a model wrote into its text from dbt's graph
     # (string literals a PostgreSQL view moved by OID would keep), and DuckDB views bind by name.
     renames = {item.stage: item.prod for item in staged}
     staged_views = [item for item in staged if kinds[item.stage] == "view"]
-    view_sql = {item.stage: rename_relations(warehouse.view_definition(item.stage), renames) for item in staged_views}
+    staged_sql = warehouse.view_definitions([item.stage for item in staged_views])
+    view_sql = {item.stage: rename_relations(staged_sql[item.stage], renames) for item in staged_views}
     for stage, sql in view_sql.items():
         if STAGE_SUFFIX in sql:  # a name the rewrite missed: the published view would read the dropped stage
             raise BadInput(f"blue-green: view {stage} still names the stage after renaming its relations: {sql}")

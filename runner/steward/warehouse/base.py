@@ -142,6 +142,10 @@ class Warehouse:
         self.execute(f"create schema if not exists {self.quote(schema)}")
 
     def view_definition(self, relation: Relation) -> str:
+        return self.view_definitions([relation])[relation]
+
+    def view_definitions(self, views: Sequence[Relation]) -> dict[Relation, str]:
+        """The SELECT of each view; one catalog query where the warehouse has a catalog of view texts."""
         raise NotImplementedError
 
     def dependent_views(self, relations: Sequence[Relation]) -> list[Relation]:

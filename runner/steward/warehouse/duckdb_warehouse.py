@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from steward.errors import BadInput
-from steward.warehouse.base import Comments, Relation, Warehouse, comments_from_rows
+from steward.warehouse.base import Comments, Relation, Warehouse, comments_from_rows, kind_of
 
 
 class DuckDBWarehouse(Warehouse):
@@ -24,17 +24,42 @@ class DuckDBWarehouse(Warehouse):
         result = self.raw.execute(sql, list(params)) if params else self.raw.execute(sql)
         return result.fetchall() if result.description else []
 
-    def view_definition(self, relation: Relation) -> str:
-        sql = self.scalar(
-            "select sql from duckdb_views() where database_name = current_database() and schema_name = ? "
-            "and view_name = ? and not internal",
-            (relation.schema, relation.name),
+    def relation_kinds(self, relations: Sequence[Relation]) -> dict[Relation, str | None]:
+        # The wanted (schema, name) pairs joined as two lists: DuckDB filtering the catalog by a list of names
+        # (IN, list_contains) took 0.14 s at 200 names against 7 ms for this, and a deploy asks several times.
+        if not relations:
+            return {}
+        rows = self.query(
+            "select t.table_schema, t.table_name, t.table_type from information_schema.tables t "
+            "join (select unnest(?) as wanted_schema, unnest(?) as wanted_name) w "
+            "on t.table_schema = w.wanted_schema and t.table_name = w.wanted_name "
+            "where t.table_catalog = current_database()",
+            [[r.schema for r in relations], [r.name for r in relations]],
         )
-        # duckdb_views() returns the whole CREATE VIEW statement; keep what follows the first AS.
-        match = re.match(r"(?is)^\s*create\s+(?:or\s+replace\s+)?view\s+.+?\s+as\s+(.*?);?\s*$", sql or "")
-        if not match:
-            raise BadInput(f"rollback: cannot read the definition of view {relation}")
-        return match.group(1)
+        found = {Relation(str(schema), str(name)): kind_of(table_type) for schema, name, table_type in rows}
+        return {relation: found.get(relation) for relation in relations}
+
+    def view_definitions(self, views: Sequence[Relation]) -> dict[Relation, str]:
+        schemas = sorted({r.schema for r in views})
+        if not schemas:
+            return {}
+        names = sorted({r.name for r in views})
+        rows = self.query(
+            "select schema_name, view_name, sql from duckdb_views() where database_name = current_database() "
+            f"and schema_name in ({', '.join(['?'] * len(schemas))}) "
+            f"and view_name in ({', '.join(['?'] * len(names))}) and not internal",
+            [*schemas, *names],
+        )
+        found = {Relation(str(schema), str(name)): str(sql or "") for schema, name, sql in rows}
+        definitions = {}
+        for view in views:
+            # duckdb_views() returns the whole CREATE VIEW statement; keep what follows the first AS.
+            match = re.match(r"(?is)^\s*create\s+(?:or\s+replace\s+)?view\s+.+?\s+as\s+(.*?);?\s*$",
+                             found.get(view, ""))
+            if not match:
+                raise BadInput(f"rollback: cannot read the definition of view {view}")
+            definitions[view] = match.group(1)
+        return definitions
 
     def comments(self, relations: Sequence[Relation]) -> dict[Relation, Comments]:
         schemas = sorted({r.schema for r in relations})

@@ -125,8 +125,10 @@ class RollbackStore:
             kinds = self.warehouse.relation_kinds(relations)
             externals = self.warehouse.dependent_views([r for r in relations if kinds[r]])
             kinds.update(self.warehouse.relation_kinds(externals))
-            entries = [self._capture(deploy_id, seq, relation, kinds[relation], external=relation in externals)
-                       for seq, relation in enumerate([*relations, *externals])]
+            touched = [*relations, *externals]
+            views = self.warehouse.view_definitions([r for r in touched if kinds[r] == "view"])
+            entries = [self._capture(deploy_id, seq, relation, kinds[relation], relation in externals, views)
+                       for seq, relation in enumerate(touched)]
             # A table is measured on its copy: the copy is what a restore brings back.
             measured = self.warehouse.fingerprints([e.copy or e.relation for e in entries if e.kind])
             described = self.warehouse.describe([e.relation for e in entries if e.kind])
@@ -140,13 +142,13 @@ class RollbackStore:
         return entries
 
     def _capture(self, deploy_id: str, seq: int, relation: Relation, kind: str | None,
-                 external: bool) -> RollbackEntry:
-        """The entry of one relation, unmeasured: a view's definition or a copy of a table's data."""
+                 external: bool, views: Mapping[Relation, str]) -> RollbackEntry:
+        """The entry of one relation, unmeasured: a view's definition (from `views`, read in one query) or a
+        copy of a table's data."""
         if kind is None:
             return RollbackEntry(deploy_id, seq, relation, None, external)
         if kind == "view":
-            return RollbackEntry(deploy_id, seq, relation, "view", external,
-                                 view_sql=self.warehouse.view_definition(relation))
+            return RollbackEntry(deploy_id, seq, relation, "view", external, view_sql=views[relation])
         copy = self.slot(deploy_id, seq, relation, "b")
         self.warehouse.copy_table(relation, copy)
         return RollbackEntry(deploy_id, seq, relation, "table", external, copy=copy)
@@ -275,8 +277,7 @@ class RollbackStore:
         dependents = [r for r in self.warehouse.dependent_views([*touched, *(r for r, _ in leftovers)])
                       if r not in {relation for relation, _ in leftovers}]
         new_views = [relation for relation in dependents if relation not in saved]
-        for relation in new_views:
-            saved[relation] = self.warehouse.view_definition(relation)
+        saved.update(self.warehouse.view_definitions(new_views))
         described = self.warehouse.describe(new_views)
         # Deepest dependents first, then touched relations against their build order.
         drop_order = [*reversed(dependents), *(r for r in reversed(touched) if r not in dependents)]

@@ -177,6 +177,10 @@ class SparkWarehouse(Warehouse):
             raise BadInput(f"rollback: cannot read the definition of view {relation}")
         return text
 
+    def view_definitions(self, views: Sequence[Relation]) -> dict[Relation, str]:
+        # Spark has no catalog of view texts to read in one query: DESCRIBE each.
+        return {view: self.view_definition(view) for view in views}
+
     def ensure_schema(self, schema: str) -> None:
         self.execute(f"create schema if not exists {self.quote(schema)}")
 
