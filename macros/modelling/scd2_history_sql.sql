@@ -100,7 +100,7 @@ source_keys as {{ inline }} (
 ),
 {%- endif %}
 
-{% if s.source_kind == 'changelog' %}
+{% if s.source_kind == 'changelog' and (existing is none or s.changelog_watermark) %}
 new_events as (
     select
         {{ payload_list }},
@@ -114,6 +114,35 @@ new_events as (
         from {{ existing }}
     )
     {%- endif %}
+),
+{% elif s.source_kind == 'changelog' %}
+{#- No load time: no event can be skipped by when it happened, since a late one may be older than
+    everything stored. Every event is compared with the stored version live at its instant: a change
+    is known when that version holds its values, a delete when no live version holds that instant.
+    Only the keys with an unknown event are re-stitched, so the same log twice writes nothing. #}
+log_events as {{ once }} (
+    select
+        {{ payload_list }},
+        cast(e.{{ s.updated_at }} as {{ ts }}) as stw_event_at,
+        cast(e.{{ s.loaded_at }} as {{ ts }}) as stw_loaded_at,
+        {{ is_delete }} as stw_is_delete,
+        {{ steward.scd2_hash(hashed_cols, hash_label) }} as stw_hash
+    from source_data as e
+    {%- if s.hard_deletes == 'ignore' %}
+    where not {{ is_delete }}
+    {%- endif %}
+),
+new_events as (
+    select e.*
+    from log_events as e
+    left join {{ existing }} as t
+        on {% for k in keys %}t.{{ k }} = e.{{ k }} and {% endfor %}not t.{{ m.is_deleted }}
+        and t.{{ m.valid_from }} <= e.stw_event_at
+        and (t.{{ m.valid_to }} is null or e.stw_event_at < t.{{ m.valid_to }})
+    where case
+        when e.stw_is_delete then t.{{ keys[0] }} is not null
+        else t.{{ keys[0] }} is null or t.{{ m.row_hash }} <> e.stw_hash
+    end
 ),
 {% else %}
 {%- if existing is not none %}
@@ -263,6 +292,18 @@ affected_keys as (
     from {{ restitched }}
     group by {{ partition }}
 ),
+{%- if s.source_kind == 'changelog' and not s.changelog_watermark %}
+{#- Every event of an affected key from its first unknown one on, known ones too: a late event can
+    make a later event that had collapsed into its predecessor a change again. #}
+window_events as (
+    select {% for c in s.payload %}e.{{ c }}, {% endfor %}e.stw_event_at, e.stw_loaded_at, e.stw_is_delete
+    from log_events as e
+    inner join affected_keys as a
+        on {% for k in keys %}a.{{ k }} = e.{{ k }}{% if not loop.last %} and {% endif %}{% endfor %}
+    where e.stw_event_at >= a.stw_window_start
+),
+{%- set restitched = 'window_events' %}
+{%- endif %}
 
 all_events as (
     select
@@ -316,7 +357,8 @@ one_per_instant as (
             hashed.*,
             row_number() over (
                 partition by {{ partition }}, stw_event_at
-                order by stw_loaded_at desc, stw_is_delete desc, stw_hash desc
+                {#- An event equal to the stored version at its instant leaves that version in place. #}
+                order by stw_loaded_at desc, stw_is_delete desc, stw_hash desc, stw_is_stored desc
             ) as stw_rank
         from hashed
     ) ranked
