@@ -1,25 +1,33 @@
 """steward's `scd2` materialization against dbt's own snapshot, on the plain case both handle.
 
-Per adapter, one temporary dbt project (packages.yml `local:` this repository) with
-  * a source table `customers` (id, name, amount, status, updated_at) of N keys, made by plain SQL;
+Per adapter and run, one temporary dbt project (packages.yml `local:` this repository) with
+  * a source table `customers` (id, name, amount, status, updated_at) of N keys, made by plain SQL, and
+    `customer_events`, the same rows as a change log with a load time (loaded_at) to which each batch
+    appends only its new events;
   * `hist_scd2`: materialized='scd2', unique_key='id', source_kind='state', updated_at='updated_at'
     (every run compares the whole source, as dbt snapshot does);
   * `hist_scd2_watermark`: the same with loaded_at='updated_at' (runs read only the source rows past the
     stored watermark minus the default 1h grace window);
-  * `hist_snapshot`: a YAML dbt snapshot (strategy timestamp, unique_key id, updated_at updated_at).
-Batch 0 builds both. Each of B batches then changes a deterministic fraction of the keys by SQL (new
-values and a later updated_at) and runs each of the three in-process (dbtRunner), rotating which goes
-first. A last run of each with the source unchanged gives the no-change cost. Finally each scd2 history
-is compared with the snapshot's row for row.
+  * `hist_scd2_changelog`: source_kind='changelog' over customer_events, loaded_at='loaded_at';
+  * `hist_snapshot`: a YAML dbt snapshot of `customers` (strategy timestamp, unique_key id, updated_at).
+Batch 0 builds each. Each of B batches then changes a deterministic fraction of the keys by SQL (new
+values and a later updated_at) and runs each node in-process (dbtRunner), rotating which goes first.
+Three last runs of each with the source unchanged give the no-change cost (median). Finally each scd2
+history is compared with the snapshot's row for row (id, valid_from, valid_to).
+
+Three measurements: the main run (--change-fraction, default 1 %: watermark, change log, snapshot), the
+regression guard (--full-fraction, default 10 %: the full compare and the snapshot) and, on DuckDB, the
+scale curve (the watermark alone at --scale-keys, --scale-batches batches each), plotted to --plot.
 
 Figures per node run: `time` is the node's execution_time in run_results (what dbt reports for the
 node: compile + materialization, all its SQL); `stmts` is the number of dbt SQLQuery events whose
 node_info.unique_id is the node (every statement dbt sent on the node's behalf, BEGIN included;
 COMMITs are SQLCommit events and not counted); `sql` is the sum of the matching SQLQueryStatus
-elapsed times. The slowest statements of the scd2 runs are listed to show where its time goes.
+elapsed times. Each scd2 node's statements are listed with their median time, to show where it goes.
 
     .venv/bin/python bench/scd2_vs_snapshot.py [--adapter duckdb|postgres|both] [--keys 1000000]
-        [--batches 10] [--change-fraction 0.1] [--postgres-keys N]
+        [--batches 10] [--change-fraction 0.01] [--full-fraction 0.1] [--scale-keys 100k,1M,5M]
+        [--skip full,scale] [--plot docs/scd2_scale.png]
 """
 
 from __future__ import annotations
@@ -34,9 +42,11 @@ from typing import Any
 
 import yaml
 from _common import (
+    REPO_ROOT,
     BenchDbt,
     footer,
     header,
+    load,
     median,
     parser,
     pg_settings,
@@ -48,15 +58,20 @@ from _common import (
 from _common import adapters as chosen_adapters
 
 SNAPSHOT = "snapshot.scd2_bench.hist_snapshot"
-# label -> (dbt command, unique_id, name, the scd2 config beyond unique_key/source_kind/updated_at)
-NODES = {
-    "scd2": ("run", "model.scd2_bench.hist_scd2", "hist_scd2", ""),
-    "scd2_watermark": ("run", "model.scd2_bench.hist_scd2_watermark", "hist_scd2_watermark",
-                       ", loaded_at='updated_at'"),
-    "snapshot": ("snapshot", SNAPSHOT, "hist_snapshot", None),
-}
-SCD2_LABELS = ("scd2", "scd2_watermark")
 SOURCE = "customers"
+EVENTS = "customer_events"
+STATE = "select id, name, amount, status, updated_at from {{ source('bench', 'customers') }}"
+LOG = "select id, name, amount, status, updated_at, loaded_at from {{ source('bench', 'customer_events') }}"
+# label -> (dbt command, unique_id, name, the scd2 config beyond unique_key and updated_at, its select)
+NODES = {
+    "scd2": ("run", "model.scd2_bench.hist_scd2", "hist_scd2", "source_kind='state'", STATE),
+    "scd2_watermark": ("run", "model.scd2_bench.hist_scd2_watermark", "hist_scd2_watermark",
+                       "source_kind='state', loaded_at='updated_at'", STATE),
+    "scd2_changelog": ("run", "model.scd2_bench.hist_scd2_changelog", "hist_scd2_changelog",
+                       "source_kind='changelog', loaded_at='loaded_at'", LOG),
+    "snapshot": ("snapshot", SNAPSHOT, "hist_snapshot", None, None),
+}
+SCD2_LABELS = ("scd2", "scd2_watermark", "scd2_changelog")
 STATUSES = ("active", "paused", "closed", "vip")
 
 
@@ -107,13 +122,11 @@ def write_project(project: Path, adapter: str, schema: str) -> None:
     }, sort_keys=False))
     write_bench_profile(project, adapter, schema, "scd2_bench")
     (project / "models" / "sources.yml").write_text(yaml.safe_dump({"version": 2, "sources": [
-        {"name": "bench", "schema": schema, "tables": [{"name": SOURCE}]}]}, sort_keys=False))
+        {"name": "bench", "schema": schema, "tables": [{"name": SOURCE}, {"name": EVENTS}]}]}, sort_keys=False))
     for label in SCD2_LABELS:
-        _, _, name, extra = NODES[label]
+        _, _, name, config, select = NODES[label]
         (project / "models" / f"{name}.sql").write_text(
-            "{{ config(materialized='scd2', unique_key='id', source_kind='state', updated_at='updated_at'"
-            f"{extra}) }}}}\n"
-            f"select id, name, amount, status, updated_at from {{{{ source('bench', '{SOURCE}') }}}}\n")
+            f"{{{{ config(materialized='scd2', unique_key='id', updated_at='updated_at', {config}) }}}}\n{select}\n")
     (project / "snapshots" / "hist_snapshot.yml").write_text(yaml.safe_dump({"snapshots": [{
         "name": "hist_snapshot", "relation": f"source('bench', '{SOURCE}')",
         "config": {"unique_key": "id", "strategy": "timestamp", "updated_at": "updated_at"}}]}, sort_keys=False))
@@ -131,7 +144,7 @@ class Dbt(BenchDbt):
         return run
 
     def run(self, label: str) -> NodeRun:
-        command, unique_id, name, _ = NODES[label]
+        command, unique_id, name, _, _ = NODES[label]
         return self.node(command, unique_id, name)
 
 
@@ -175,8 +188,11 @@ class Source:
             return list(cursor.fetchall())
 
     def settle(self) -> None:
-        """VACUUM ANALYZE the source (PostgreSQL) / CHECKPOINT (DuckDB), so each batch starts steady."""
-        self.execute(f"vacuum analyze {self.schema}.{SOURCE}" if self.pg is not None else "checkpoint")
+        """VACUUM ANALYZE the sources (PostgreSQL) / CHECKPOINT (DuckDB), so each batch starts steady."""
+        if self.pg is not None:
+            self.execute(f"vacuum analyze {self.schema}.{SOURCE}", f"vacuum analyze {self.schema}.{EVENTS}")
+        else:
+            self.execute("checkpoint")
 
     def close(self) -> None:
         if self.pg is not None:
@@ -192,7 +208,9 @@ class Source:
             f"create table {self.schema}.{SOURCE} as select cast(i as bigint) as id, "
             f"'customer-' || cast(i as varchar) as name, cast((i * 7919 % 1000000) / 100.0 as numeric(12, 2)) "
             f"as amount, {pick} as status, timestamp '2024-01-01' + (i % 86400) * interval '1 second' "
-            f"as updated_at from {series}")
+            f"as updated_at from {series}",
+            f"create table {self.schema}.{EVENTS} as select *, timestamp '2024-06-01' as loaded_at "
+            f"from {self.schema}.{SOURCE}")
         self.settle()
 
     def change(self, batch: int, fraction: float) -> int:
@@ -210,6 +228,10 @@ class Source:
                 f"updated_at = timestamp '2025-01-01' + interval '{batch} day' + (id % 3600) * interval '1 second' "
                 f"where {chosen}")
             changed = cursor.rowcount
+            # The change log receives only this batch's events.
+            cursor.execute(
+                f"insert into {self.schema}.{EVENTS} select id, name, amount, status, updated_at, "
+                f"timestamp '2025-06-01' + interval '{batch} day' from {self.schema}.{SOURCE} where {chosen}")
         self.settle()
         return int(changed)
 
@@ -242,7 +264,31 @@ def dump(directory: Path | None, adapter: str, label: str, run: NodeRun) -> None
     (directory / f"{adapter}_{label}.sql").write_text(text)
 
 
-def measure(adapter: str, keys: int, batches: int, fraction: float, dump_dir: Path | None) -> dict[str, Any]:
+@dataclass
+class Measured:
+    adapter: str
+    keys: int
+    fraction: float
+    labels: list[str]
+    initial: dict[str, NodeRun]
+    runs: dict[str, list[NodeRun]]
+    same: dict[str, list[NodeRun]]
+    compared: dict[str, tuple[bool, int, int]]
+
+    def total(self, label: str) -> float:
+        return sum(run.seconds for run in self.runs[label])
+
+    def per_batch(self, label: str) -> float:
+        return median([run.seconds for run in self.runs[label]])
+
+    def no_change(self, label: str) -> float:
+        return median([run.seconds for run in self.same[label]])
+
+
+def measure(adapter: str, keys: int, batches: int, fraction: float, labels: list[str],
+            dump_dir: Path | None, no_change_runs: int = 3) -> Measured:
+    """Build each node, run `batches` change batches and `no_change_runs` unchanged runs, compare histories."""
+    tag = f"{adapter} {keys:,} keys, {fraction:.0%}"
     with sandbox(f"scd2_{adapter}") as (prefix, directory):
         schema = f"{prefix}_scd2" if adapter == "postgres" else "main"
         project = Path(directory) / "project"
@@ -253,101 +299,180 @@ def measure(adapter: str, keys: int, batches: int, fraction: float, dump_dir: Pa
         try:
             started = time.perf_counter()
             source.create(keys)
-            print(f"[{adapter}] source {schema}.{SOURCE}: {keys:,} keys in {time.perf_counter() - started:.1f} s",
-                  flush=True)
-            labels = list(NODES)
+            print(f"[{tag}] sources: {keys:,} keys in {time.perf_counter() - started:.1f} s", flush=True)
             runs: dict[str, list[NodeRun]] = {label: [] for label in labels}
             initial = {label: dbt.run(label) for label in labels}
-            print(f"[{adapter}] batch 0 (initial build): "
+            print(f"[{tag}] batch 0 (initial build): "
                   + ", ".join(f"{label} {run.seconds:.2f} s" for label, run in initial.items()), flush=True)
             for batch in range(1, batches + 1):
                 changed = source.change(batch, fraction)
                 order = labels[batch % len(labels):] + labels[:batch % len(labels)]
                 for label in order:
                     runs[label].append(dbt.run(label))
-                print(f"[{adapter}] batch {batch}: {changed:,} keys changed; "
-                      + ", ".join(f"{label} {runs[label][-1].seconds:.2f} s ({runs[label][-1].statements} stmts)"
-                                  for label in labels) + f"; {order[0]} first", flush=True)
-            same = {label: dbt.run(label) for label in labels}
+                print(f"[{tag}] batch {batch}: {changed:,} keys changed; "
+                      + ", ".join(f"{label} {runs[label][-1].seconds:.3f} s ({runs[label][-1].statements} stmts)"
+                                  for label in labels) + f"; {order[0]} first; {load()}", flush=True)
+            same: dict[str, list[NodeRun]] = {label: [] for label in labels}
+            for _ in range(no_change_runs):
+                for label in labels:
+                    same[label].append(dbt.run(label))
             for label in labels:
-                dump(dump_dir, adapter, f"{label}_batch{batches}", runs[label][-1])
-                dump(dump_dir, adapter, f"{label}_nochange", same[label])
-            print(f"[{adapter}] no-change re-run: "
-                  + ", ".join(f"{label} {run.seconds:.3f} s" for label, run in same.items()), flush=True)
-            compared = {label: source.compare(NODES[label][2]) for label in SCD2_LABELS}
+                dump(dump_dir, adapter, f"{label}_{keys}_{fraction}_batch{batches}", runs[label][-1])
+                dump(dump_dir, adapter, f"{label}_{keys}_{fraction}_nochange", same[label][-1])
+            print(f"[{tag}] no-change re-runs (median of {no_change_runs}): "
+                  + ", ".join(f"{label} {median([r.seconds for r in same[label]]):.3f} s" for label in labels),
+                  flush=True)
+            compared = {label: source.compare(NODES[label][2]) for label in labels if label != "snapshot"}
         finally:
             source.close()
-    return {"adapter": adapter, "keys": keys, "batches": batches, "initial": initial, "runs": runs,
-            "same": same, "compared": compared}
+    return Measured(adapter, keys, fraction, labels, initial, runs, same, compared)
 
 
+# -- reporting -------------------------------------------------------------------------------------------------
 def verdict(ok: bool) -> str:
     return "met" if ok else "NOT met"
 
 
-def report(r: dict[str, Any]) -> None:
-    adapter, runs, same = r["adapter"], r["runs"], r["same"]
-    times = {k: [run.seconds for run in v] for k, v in runs.items()}
-    sql = {k: [run.sql_seconds for run in v] for k, v in runs.items()}
-    stmts = {k: sorted({run.statements for run in v}) for k, v in runs.items()}
-    print(f"\n## {adapter}: {r['keys']:,} keys, {r['batches']} batches\n")
+def node_table(r: Measured) -> str:
     rows = []
-    for k in NODES:
-        rows.append([k, r["initial"][k].seconds, median(times[k]), f"{min(times[k]):.3f}-{max(times[k]):.3f}",
-                     sum(times[k]), median(sql[k]), same[k].seconds,
-                     "/".join(str(n) for n in stmts[k]), same[k].statements])
-    print(table(["node", "batch 0 s", "median batch s", "min-max", "total s", "median sql s", "no-change s",
-                 "stmts/batch run", "stmts no-change"], rows))
-    targets = []
-    for k in SCD2_LABELS:
-        ratio = sum(times[k]) / sum(times["snapshot"])
-        statements_ok = (max(stmts[k]) <= min(stmts["snapshot"])
-                         and same[k].statements <= same["snapshot"].statements)
-        identical, ours_rows, theirs_rows = r["compared"][k]
-        targets += [
-            [f"{k}/snapshot total time <= 0.5", f"{ratio:.2f}", verdict(ratio <= 0.5)],
-            [f"{k} no-change re-run <= 0.3 s (DuckDB)", f"{same[k].seconds:.3f} s",
-             verdict(same[k].seconds <= 0.3) if adapter == "duckdb" else "n/a (DuckDB target)"],
-            [f"{k} statements <= snapshot statements",
-             f"{max(stmts[k])} vs {min(stmts['snapshot'])} (no-change {same[k].statements} vs "
-             f"{same['snapshot'].statements})", verdict(statements_ok)],
-            [f"{k} history identical to the snapshot's", f"{'yes' if identical else 'no'} ({ours_rows:,} rows, "
-             f"snapshot {theirs_rows:,} rows)", verdict(identical)],
-        ]
-    print()
-    print(table(["target", "figure", "verdict"], targets))
-    for k in NODES:
-        print(f"\n{k} batch runs, statement by statement ({adapter}; median s over batches, text of the last run):")
-        last = runs[k][-1].timed
-        for i, (_, statement) in enumerate(last):
-            values = [run.timed[i][0] for run in runs[k] if len(run.timed) > i]
-            print(f"  {i + 1:2d}. {median(values):8.3f} s  {short(statement)}")
-    print(flush=True)
+    for k in r.labels:
+        times = [run.seconds for run in r.runs[k]]
+        stmts = sorted({run.statements for run in r.runs[k]})
+        rows.append([k, r.initial[k].seconds, median(times), f"{min(times):.3f}-{max(times):.3f}", sum(times),
+                     median([run.sql_seconds for run in r.runs[k]]), r.no_change(k),
+                     "/".join(str(n) for n in stmts), r.same[k][-1].statements])
+    return table(["node", "batch 0 s", "median batch s", "min-max", "total s", "median sql s", "no-change s",
+                  "stmts/batch", "stmts no-change"], rows)
+
+
+def statements(r: Measured, k: str) -> str:
+    """Each statement of a node's batch runs: median seconds over the batches, text of the last run."""
+    lines = [f"{k} batch runs, statement by statement ({r.adapter}, {r.keys:,} keys, {r.fraction:.0%}; "
+             "median s over batches):"]
+    for i, (_, statement) in enumerate(r.runs[k][-1].timed):
+        values = [run.timed[i][0] for run in r.runs[k] if len(run.timed) > i]
+        lines.append(f"  {i + 1:2d}. {median(values):8.3f} s  {short(statement)}")
+    return "\n".join(lines)
+
+
+def ratio_target(r: Measured, label: str, limit: float, what: str) -> list[str]:
+    ratio = r.total(label) / r.total("snapshot")
+    return [f"{r.adapter}: {label}/snapshot total, {what} <= {limit}",
+            f"{ratio:.2f}x ({r.total(label):.2f} s vs {r.total('snapshot'):.2f} s)", verdict(ratio <= limit)]
+
+
+def identical_target(r: Measured, label: str) -> list[str]:
+    identical, ours, theirs = r.compared[label]
+    return [f"{r.adapter}: {label} history identical to the snapshot's ({r.fraction:.0%} run)",
+            f"{'yes' if identical else 'no'} ({ours:,} rows, snapshot {theirs:,})", verdict(identical)]
+
+
+WATERMARK_LIMIT = {"duckdb": 0.35, "postgres": 0.25}
+CHANGELOG_LIMIT = 0.25
+FULL_LIMIT = 0.8
+NO_CHANGE_LIMIT = 0.15
+SCALE_LIMIT = 2.5
+
+
+def targets(main_runs: list[Measured], full_runs: list[Measured], scale: list[Measured]) -> list[list[str]]:
+    rows = []
+    for r in main_runs:
+        rows.append(ratio_target(r, "scd2_watermark", WATERMARK_LIMIT[r.adapter], f"{r.fraction:.0%} change"))
+        rows.append(ratio_target(r, "scd2_changelog", CHANGELOG_LIMIT, f"{r.fraction:.0%} change"))
+        if r.adapter == "duckdb":
+            seconds = r.no_change("scd2_watermark")
+            rows.append(["duckdb: scd2_watermark no-change re-run <= 0.15 s", f"{seconds:.3f} s",
+                         verdict(seconds <= NO_CHANGE_LIMIT)])
+        rows += [identical_target(r, "scd2_watermark"), identical_target(r, "scd2_changelog")]
+    for r in full_runs:
+        rows.append(ratio_target(r, "scd2", FULL_LIMIT, f"{r.fraction:.0%} change, compared in full"))
+        rows.append(identical_target(r, "scd2"))
+    by_keys = {r.keys: r.per_batch("scd2_watermark") for r in scale}
+    if 1_000_000 in by_keys and 5_000_000 in by_keys:
+        growth = by_keys[5_000_000] / by_keys[1_000_000]
+        rows.append(["duckdb: scd2_watermark per batch, 5M keys / 1M keys <= 2.5",
+                     f"{growth:.2f}x ({by_keys[5_000_000]:.3f} s vs {by_keys[1_000_000]:.3f} s)",
+                     verdict(growth <= SCALE_LIMIT)])
+    return rows
+
+
+def plot(scale: list[Measured], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    keys = [r.keys for r in scale]
+    figure, axis = plt.subplots(figsize=(6, 4))
+    axis.plot(keys, [r.per_batch("scd2_watermark") for r in scale], marker="o", label="scd2, loaded_at watermark")
+    axis.plot(keys, [r.per_batch("snapshot") for r in scale], marker="s", label="dbt snapshot")
+    axis.set_xscale("log")
+    axis.set_yscale("log")
+    axis.set_xlabel("keys in the source (1 % changed per batch)")
+    axis.set_ylabel("median seconds per batch")
+    axis.set_title("scd2 on DuckDB: per-batch time by source size")
+    axis.grid(True, which="both", alpha=0.3)
+    axis.legend()
+    figure.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path, dpi=100)
+    plt.close(figure)
 
 
 def main() -> None:
     p = parser(__doc__.split("\n\n")[0])
     p.add_argument("--keys", type=rows_arg, default=1_000_000, help="source keys")
-    p.add_argument("--postgres-keys", type=rows_arg, default=None,
-                   help="source keys on PostgreSQL (default: --keys)")
     p.add_argument("--batches", type=int, default=10, help="change batches after the initial build")
-    p.add_argument("--change-fraction", type=float, default=0.1, help="fraction of keys changed per batch")
+    p.add_argument("--change-fraction", type=float, default=0.01, help="fraction of keys changed per batch (main)")
+    p.add_argument("--full-fraction", type=float, default=0.1, help="fraction changed in the full-compare run")
+    p.add_argument("--scale-keys", default="100k,1M,5M", help="source sizes of the DuckDB scale curve")
+    p.add_argument("--scale-batches", type=int, default=3, help="change batches per size of the scale curve")
+    p.add_argument("--skip", default="", help="comma-separated parts to skip: main, full, scale")
+    p.add_argument("--plot", type=Path, default=REPO_ROOT / "docs" / "scd2_scale.png", help="scale curve PNG")
     p.add_argument("--dump-sql", type=Path, default=None,
                    help="write the statements of the last batch and no-change runs of each node to this directory")
     args = p.parse_args()
-    if not 0 < args.change_fraction <= 1:
-        p.error("--change-fraction must be in (0, 1]")
+    for fraction in (args.change_fraction, args.full_fraction):
+        if not 0 < fraction <= 1:
+            p.error("fractions must be in (0, 1]")
+    skip = {part.strip() for part in args.skip.split(",") if part.strip()}
     started = time.perf_counter()
     adapter_list = chosen_adapters(args.adapter)
-    pg_keys = args.postgres_keys or args.keys
     header("scd2 materialization vs dbt snapshot (plain timestamp case)", adapter_list,
-           f"keys {args.keys:,} (PostgreSQL: {pg_keys:,}), batches {args.batches}, change fraction "
-           f"{args.change_fraction}; time = node execution_time from run_results; stmts = dbt SQLQuery events "
-           f"with the node's unique_id (dbtRunner callback); sql = sum of their SQLQueryStatus elapsed")
-    results = [measure(a, pg_keys if a == "postgres" else args.keys, args.batches, args.change_fraction,
-                       args.dump_sql) for a in adapter_list]
-    for r in results:
-        report(r)
+           f"keys {args.keys:,}, batches {args.batches}, change fraction {args.change_fraction} (full compare: "
+           f"{args.full_fraction}); scale curve {args.scale_keys} x {args.scale_batches} batches (DuckDB); time = "
+           "node execution_time from run_results; stmts = dbt SQLQuery events with the node's unique_id; sql = sum "
+           "of their SQLQueryStatus elapsed")
+    main_runs, full_runs, scale = [], [], []
+    for adapter in adapter_list:
+        if "main" not in skip:
+            main_runs.append(measure(adapter, args.keys, args.batches, args.change_fraction,
+                                     ["scd2_watermark", "scd2_changelog", "snapshot"], args.dump_sql))
+        if "full" not in skip:
+            full_runs.append(measure(adapter, args.keys, args.batches, args.full_fraction, ["scd2", "snapshot"],
+                                     args.dump_sql, no_change_runs=1))
+    if "scale" not in skip and "duckdb" in adapter_list:
+        for keys in (rows_arg(size) for size in args.scale_keys.split(",")):
+            scale.append(measure("duckdb", keys, args.scale_batches, args.change_fraction,
+                                 ["scd2_watermark", "snapshot"], args.dump_sql, no_change_runs=1))
+    for r in main_runs + full_runs:
+        print(f"\n## {r.adapter}: {r.keys:,} keys, {len(r.runs[r.labels[0]])} batches, {r.fraction:.0%} changed\n")
+        print(node_table(r))
+        for k in r.labels:
+            print()
+            print(statements(r, k))
+    if scale:
+        print(f"\n## scale curve (DuckDB, {args.change_fraction:.0%} changed, {args.scale_batches} batches)\n")
+        print(table(["keys", "scd2_watermark median batch s", "snapshot median batch s", "ratio",
+                     "scd2_watermark no-change s"],
+                    [[f"{r.keys:,}", r.per_batch("scd2_watermark"), r.per_batch("snapshot"),
+                      f"{r.per_batch('scd2_watermark') / r.per_batch('snapshot'):.2f}x", r.no_change("scd2_watermark")]
+                     for r in scale]))
+        plot(scale, args.plot)
+        print(f"\nplot: {args.plot}")
+    print("\n## verdicts\n")
+    print(table(["target", "figure", "verdict"], targets(main_runs, full_runs, scale)))
+    print(flush=True)
     footer(started)
 
 

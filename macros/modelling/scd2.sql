@@ -34,6 +34,7 @@
     {%- endcall %}
   {%- else -%}
     {%- set settings = steward.scd2_apply_schema_change(settings, existing) -%}
+    {%- do settings.update({'since': steward.scd2_watermark(settings, existing)}) -%}
     {%- set hashes = steward.scd2_refresh_hashes(settings, existing) -%}
     {%- set sample = run_query(hashes.check) -%}
     {%- if sample.rows | length > 0 and sample.rows[0][0] == 0 -%}

@@ -50,41 +50,30 @@
   {%- endif -%}
 
 {%- set watermarked = s.state_watermark and existing is not none %}
+{%- set fast_path = existing is not none and (s.source_kind == 'state' or s.changelog_watermark) %}
 {%- if watermarked %}
-{%- set latest = "coalesce(max(cast(t." ~ s.loaded_at ~ " as " ~ ts ~ ")), cast('1900-01-01' as " ~ ts ~ "))" %}
-{%- set last_run = "coalesce(max(t." ~ m.loaded_at ~ "), cast('1900-01-01' as " ~ ts ~ "))" %}
 {%- set loaded = "cast(stw_source." ~ s.loaded_at ~ " as " ~ ts ~ ")" %}
-{#- Only rows loaded since the newest stored load time (minus the grace window) can differ from their
-    current version; a row with no load time is always compared. The watermark never passes the last
-    run that stored a version (its scd_loaded_at), so one future-dated load time cannot hide every
-    later change. It is its own CTE so that it is computed once, however often source_data is inlined. #}
+{#- Only rows loaded since the watermark (steward.scd2_watermark, a constant) can differ from their
+    current version; a row with no load time is always compared. #}
 with stw_source_rows as {{ inline }} (
     {{ source_sql }}
 ),
 
-stw_watermark as (
-    select {{ dbt.dateadd('second', -s.grace_seconds,
-                          "case when " ~ latest ~ " > " ~ last_run ~ " then " ~ last_run ~ " else " ~ latest ~ " end") }}
-        as stw_since
-    from {{ existing }} as t
-),
-
-source_data as {{ inline }} (
+{#- Past the watermark the source is a few rows, computed once though read several times. #}
+source_data as {{ once }} (
     select stw_source.*
     from stw_source_rows as stw_source
-    cross join stw_watermark
-    where stw_source.{{ s.loaded_at }} is null or {{ loaded }} > stw_watermark.stw_since
+    where stw_source.{{ s.loaded_at }} is null or {{ loaded }} > {{ s.since }}
     {%- if s.hard_deletes != 'ignore' %}
     union all
     {#- Deletes are judged against the whole source, so the return of a key is too: a key with no live
         current version (new, or deleted before) is read whatever its load time. #}
     select stw_source.*
     from stw_source_rows as stw_source
-    cross join stw_watermark
     left join {{ existing }} as stw_live
         on {% for k in keys %}stw_live.{{ k }} = stw_source.{{ k }} and {% endfor %}stw_live.{{ m.is_current }}
         and not stw_live.{{ m.is_deleted }}
-    where stw_live.{{ keys[0] }} is null and {{ loaded }} <= stw_watermark.stw_since
+    where stw_live.{{ keys[0] }} is null and {{ loaded }} <= {{ s.since }}
     {%- endif %}
 ),
 {%- else %}
@@ -100,7 +89,7 @@ source_keys as {{ inline }} (
 ),
 {%- endif %}
 
-{% if s.source_kind == 'changelog' %}
+{% if s.source_kind == 'changelog' and existing is none %}
 new_events as (
     select
         {{ payload_list }},
@@ -108,12 +97,82 @@ new_events as (
         cast({{ s.loaded_at }} as {{ ts }}) as stw_loaded_at,
         {{ is_delete }} as stw_is_delete
     from source_data
-    {%- if existing is not none %}
-    where cast({{ s.loaded_at }} as {{ ts }}) > (
-        select {{ dbt.dateadd('second', -s.grace_seconds, "coalesce(max(" ~ m.loaded_at ~ "), cast('1900-01-01' as " ~ ts ~ "))") }}
-        from {{ existing }}
+),
+{% elif s.source_kind == 'changelog' and s.changelog_watermark %}
+loaded_events as {{ inline }} (
+    select
+        {{ payload_list }},
+        cast(e.{{ s.updated_at }} as {{ ts }}) as stw_event_at,
+        cast(e.{{ s.loaded_at }} as {{ ts }}) as stw_loaded_at,
+        {{ is_delete }} as stw_is_delete,
+        {{ steward.scd2_hash(hashed_cols, hash_label) }} as stw_hash
+    from source_data as e
+    where cast(e.{{ s.loaded_at }} as {{ ts }}) > {{ s.since }}
+),
+{#- Each event meets its key's current version. An event that is that version (its instant and values,
+    re-read within the grace window) is dropped; a key whose one remaining event is a change after its
+    live current version takes the fast path, as for a state source; every other key is re-stitched. #}
+{#- The current versions of the keys with new events only: a semi join the engine drives from the few new
+    events, not a hash table of every current version. #}
+event_current_versions as (
+    select {% for k in keys %}t.{{ k }}, {% endfor %}t.{{ m.valid_from }}, t.{{ m.is_deleted }}, t.{{ m.row_hash }}
+    from {{ existing }} as t
+    where t.{{ m.is_current }}
+        and exists (
+            select 1 from loaded_events as n
+            where {% for k in keys %}n.{{ k }} = t.{{ k }}{% if not loop.last %} and {% endif %}{% endfor %}
+        )
+),
+unknown_events as (
+    select
+        e.*,
+        cur.{{ m.valid_from }} as stw_current_from,
+        cur.{{ keys[0] }} is not null and not cur.{{ m.is_deleted }} as stw_current_live,
+        cur.{{ m.row_hash }} as stw_current_hash
+    from loaded_events as e
+    left join event_current_versions as cur
+        on {% for k in keys %}cur.{{ k }} = e.{{ k }}{% if not loop.last %} and {% endif %}{% endfor %}
+    where not (
+        coalesce(e.stw_event_at = cur.{{ m.valid_from }} and e.stw_hash = cur.{{ m.row_hash }}, false)
+        and not e.stw_is_delete and not cur.{{ m.is_deleted }}
     )
+),
+new_events as (
+    select
+        e.*,
+        count(*) over (partition by {% for k in keys %}e.{{ k }}{% if not loop.last %}, {% endif %}{% endfor %}) = 1
+            and not e.stw_is_delete and e.stw_current_live and e.stw_event_at > e.stw_current_from
+            and e.stw_hash <> e.stw_current_hash as stw_fast
+    from unknown_events as e
+),
+{% elif s.source_kind == 'changelog' %}
+{#- No load time: no event can be skipped by when it happened, since a late one may be older than
+    everything stored. Every event is compared with the stored version live at its instant: a change
+    is known when that version holds its values, a delete when no live version holds that instant.
+    Only the keys with an unknown event are re-stitched, so the same log twice writes nothing. #}
+log_events as {{ once }} (
+    select
+        {{ payload_list }},
+        cast(e.{{ s.updated_at }} as {{ ts }}) as stw_event_at,
+        cast(e.{{ s.loaded_at }} as {{ ts }}) as stw_loaded_at,
+        {{ is_delete }} as stw_is_delete,
+        {{ steward.scd2_hash(hashed_cols, hash_label) }} as stw_hash
+    from source_data as e
+    {%- if s.hard_deletes == 'ignore' %}
+    where not {{ is_delete }}
     {%- endif %}
+),
+new_events as (
+    select e.*
+    from log_events as e
+    left join {{ existing }} as t
+        on {% for k in keys %}t.{{ k }} = e.{{ k }} and {% endfor %}not t.{{ m.is_deleted }}
+        and t.{{ m.valid_from }} <= e.stw_event_at
+        and (t.{{ m.valid_to }} is null or e.stw_event_at < t.{{ m.valid_to }})
+    where case
+        when e.stw_is_delete then t.{{ keys[0] }} is not null
+        else t.{{ keys[0] }} is null or t.{{ m.row_hash }} <> e.stw_hash
+    end
 ),
 {% else %}
 {%- if existing is not none %}
@@ -128,6 +187,17 @@ current_versions as {{ inline }} (
     from {{ existing }} as t
     where t.{{ m.is_current }}
 ),
+{%- if watermarked %}
+{#- Past the watermark the source is a few rows: only their keys' current versions are read, by a semi
+    join the engine drives from those rows. #}
+candidate_versions as (
+    select * from current_versions as t
+    where exists (
+        select 1 from source_data as n
+        where {% for k in keys %}n.{{ k }} = t.{{ k }}{% if not loop.last %} and {% endif %}{% endfor %}
+    )
+),
+{%- endif %}
 {#- One row per candidate source row (not per key: a duplicate key's copies all rank the same). #}
 candidate_keys as (
     select
@@ -140,7 +210,7 @@ candidate_keys as (
         cur.{{ s.updated_at }} as stw_current_updated_at
         {%- endif %}
     from source_data as src
-    left join current_versions as cur
+    left join {{ 'candidate_versions' if watermarked else 'current_versions' }} as cur
         on {% for k in keys %}cur.{{ k }} = src.{{ k }}{% if not loop.last %} and {% endif %}{% endfor %}
     where cur.{{ keys[0] }} is null
         or cur.{{ m.is_deleted }}
@@ -247,7 +317,7 @@ new_events as (
 {%- if existing is not none %}
 {#- A key's history is re-stitched from its first new event on: stored versions that end
     before it cannot change and are neither read nor rewritten. #}
-{%- if s.source_kind == 'state' %}
+{%- if fast_path %}
 fast_events as (
     select * from new_events where stw_fast
 ),
@@ -263,6 +333,18 @@ affected_keys as (
     from {{ restitched }}
     group by {{ partition }}
 ),
+{%- if s.source_kind == 'changelog' and not s.changelog_watermark %}
+{#- Every event of an affected key from its first unknown one on, known ones too: a late event can
+    make a later event that had collapsed into its predecessor a change again. #}
+window_events as (
+    select {% for c in s.payload %}e.{{ c }}, {% endfor %}e.stw_event_at, e.stw_loaded_at, e.stw_is_delete
+    from log_events as e
+    inner join affected_keys as a
+        on {% for k in keys %}a.{{ k }} = e.{{ k }}{% if not loop.last %} and {% endif %}{% endfor %}
+    where e.stw_event_at >= a.stw_window_start
+),
+{%- set restitched = 'window_events' %}
+{%- endif %}
 
 all_events as (
     select
@@ -316,7 +398,8 @@ one_per_instant as (
             hashed.*,
             row_number() over (
                 partition by {{ partition }}, stw_event_at
-                order by stw_loaded_at desc, stw_is_delete desc, stw_hash desc
+                {#- An event equal to the stored version at its instant leaves that version in place. #}
+                order by stw_loaded_at desc, stw_is_delete desc, stw_hash desc, stw_is_stored desc
             ) as stw_rank
         from hashed
     ) ranked
@@ -414,7 +497,7 @@ where e.stw_stored_scd_id is not null
             {%- for k in keys %} and v.{{ k }} = e.{{ k }}{% endfor %}
             {%- if s.hard_deletes == 'invalidate' %} and not v.stw_is_delete{% endif %}
     )
-{%- if s.source_kind == 'state' %}
+{%- if fast_path %}
 union all
 select
     {% for c in s.payload %}f.{{ c }}, {% endfor %}

@@ -32,6 +32,9 @@
   {#- A change log's watermark defaults to updated_at; a state source has one only when loaded_at is set,
       since without a load time the whole source must be compared. -#}
   {%- set state_watermark = source_kind == 'state' and config.get('loaded_at') is not none -%}
+  {#- A change log without loaded_at has no load time to bound a run by: its updated_at says when an event
+      happened, not when it arrived, so a late event may be older than everything stored. -#}
+  {%- set changelog_watermark = source_kind == 'changelog' and config.get('loaded_at') is not none -%}
   {%- set loaded_at = config.get('loaded_at') or updated_at -%}
   {%- set operation_column = config.get('operation_column') -%}
   {%- set delete_values = config.get('delete_values', ['delete', 'd', 'D']) -%}
@@ -77,6 +80,7 @@
       'keys': keys | map('lower') | list, 'source_kind': source_kind, 'hard_deletes': hard_deletes,
       'updated_at': updated_at | lower if updated_at else none, 'loaded_at': loaded_at | lower if loaded_at else none,
       'strategy': 'timestamp' if updated_at and not check_cols else 'check', 'state_watermark': state_watermark,
+      'changelog_watermark': changelog_watermark,
       'operation_column': operation_column | lower if operation_column else none, 'delete_values': delete_values,
       'meta': meta, 'payload': payload, 'tracked': tracked, 'far_future': far_future, 'grace_seconds': grace,
       'allow_full_refresh': config.get('allow_full_refresh', source_kind == 'changelog'),

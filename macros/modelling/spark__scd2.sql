@@ -32,6 +32,7 @@
     {%- endcall %}
   {%- else -%}
     {%- set settings = steward.scd2_apply_schema_change(settings, existing) -%}
+    {%- do settings.update({'since': steward.scd2_watermark(settings, existing)}) -%}
     {%- set m = settings.meta -%}
     {%- set columns = settings.payload + [m.scd_id, m.valid_from, m.valid_to, m.is_current, m.is_deleted,
                                            m.row_hash, m.loaded_at] -%}

@@ -85,6 +85,8 @@ def batches(integration_project, sequence_manifest):
             "paths_locations": version_locations(integration_project, "scd2_history_paths"),
             "watermark": history(integration_project, "scd2_watermark_history"),
             "watermark_physical": physical_rows(integration_project, "scd2_watermark_history"),
+            "late": history(integration_project, "scd2_late_changelog"),
+            "late_physical": physical_rows(integration_project, "scd2_late_changelog"),
             "changelog_with_new_column": history(integration_project, "scd2_history_changelog",
                                                  extra=", tier_code") if batch >= 5 else None,
         }
@@ -224,6 +226,44 @@ def test_state_source_with_loaded_at_reads_only_rows_past_the_watermark(batches)
     assert batches[5]["watermark_physical"] == batches[3]["watermark_physical"]
 
 
+def test_changelog_without_loaded_at_captures_late_events_older_than_the_history(batches):
+    """No load time, so no watermark: an event is new when the stored history does not hold it,
+    however old its updated_at (issue #18: such events used to be dropped without a word)."""
+    customer_2 = (2, ts("2024-01-01 09:00"), None, True, False, "b@example.com", "gold")
+    assert batches[2]["late"] == [
+        (1, ts("2024-01-01 09:00"), ts("2024-01-02 09:00"), False, False, "a@example.com", "gold"),
+        (1, ts("2024-01-02 09:00"), ts("2024-01-03 09:00"), False, False, "a@example.com", "silver"),
+        (1, ts("2024-01-03 09:00"), None, True, False, "a@example.com", "bronze"),
+        customer_2,  # its no-op event at 15:00 collapsed
+        (3, ts("2024-01-01 09:00"), ts("2024-01-02 10:00"), False, False, "c@example.com", "gold"),
+        (3, ts("2024-01-02 10:00"), None, True, True, "c@example.com", "gold"),
+    ]
+    late = [
+        # two days older than the newest stored event, loaded a run later: in its place
+        (1, ts("2024-01-01 09:00"), ts("2024-01-01 12:00"), False, False, "a@example.com", "gold"),
+        (1, ts("2024-01-01 12:00"), ts("2024-01-02 09:00"), False, False, "a-late@example.com", "gold"),
+        (1, ts("2024-01-02 09:00"), ts("2024-01-03 09:00"), False, False, "a@example.com", "silver"),
+        (1, ts("2024-01-03 09:00"), None, True, False, "a@example.com", "bronze"),
+        customer_2,
+        # a late change before the delete
+        (3, ts("2024-01-01 09:00"), ts("2024-01-01 20:00"), False, False, "c@example.com", "gold"),
+        (3, ts("2024-01-01 20:00"), ts("2024-01-02 10:00"), False, False, "c@example.com", "platinum"),
+        (3, ts("2024-01-02 10:00"), None, True, True, "c@example.com", "gold"),
+    ]
+    assert batches[3]["late"] == late
+    # The same log again: nothing written.
+    assert batches[4]["late"] == late
+    assert batches[4]["late_physical"] == batches[3]["late_physical"]
+    # A late change before the no-op event makes that event a change back.
+    assert batches[5]["late"] == [
+        *late[:4],
+        (2, ts("2024-01-01 09:00"), ts("2024-01-01 12:00"), False, False, "b@example.com", "gold"),
+        (2, ts("2024-01-01 12:00"), ts("2024-01-01 15:00"), False, False, "b@example.com", "silver"),
+        (2, ts("2024-01-01 15:00"), None, True, False, "b@example.com", "gold"),
+        *late[5:],
+    ]
+
+
 def test_full_refresh_of_a_changelog_rebuilds_the_same_history(batches, integration_project, sequence_manifest):
     # The same versions; only tier_code, new in batch 5, is now filled in for older versions too.
     incremental = history(integration_project, "scd2_history_changelog")
@@ -244,7 +284,7 @@ def test_plain_case_equals_dbt_snapshot(batches, integration_project):
 def test_exactly_one_current_row_per_key_and_no_overlaps(batches, integration_project):
     schema = integration_project.warehouse.schema_prefix
     for model in ("scd2_history_changelog", "scd2_history_state", "scd2_plain_history", "scd2_history_paths",
-                  "scd2_watermark_history"):
+                  "scd2_watermark_history", "scd2_late_changelog"):
         assert integration_project.warehouse.query(
             f"select customer_id from {schema}.{model} group by customer_id "
             "having sum(case when is_current then 1 else 0 end) <> 1") == []

@@ -14,6 +14,7 @@ from test_scd2 import (
     batches,
     sequence_manifest,
     test_changelog_keeps_every_change_late_events_and_delete_restore,
+    test_changelog_without_loaded_at_captures_late_events_older_than_the_history,
     test_exactly_one_current_row_per_key_and_no_overlaps,
     test_full_refresh_of_a_changelog_rebuilds_the_same_history,
     test_invalidate_closes_versions_with_far_future_and_renamed_columns,
