@@ -5,12 +5,17 @@
   {{ return(adapter.dispatch('test_column_profile', 'steward')(model, checks, group_by)) }}
 {% endtest %}
 
-{#- The plan: one pass over the model computes a per-row flag for every row-level check
-    (steward_rows), one aggregate turns them into counts, minima, maxima and distinct counts
-    (steward_profile: a single row, or one per group), and a cross join with the constant list of
-    checks unpivots that row into one row per (column, check) without reading the model again.
-    Failing rows: the group_by columns, steward_column, steward_check, steward_actual (text),
-    steward_expected, failing_rows (rows that broke a row-level check; NULL for
+{#- The plan, in two passes over the model. steward_counts (one scan) computes only what decides
+    pass or fail: count(*), count(column) for not_null_proportion, count(distinct) for
+    distinct_count_between and, per row-level check, the number of rows breaking it (the sum of a
+    0/1 CASE, so each check's expression is evaluated once per row). steward_details (a second
+    scan) computes the context of the row-level checks - min/max for min_value/max_value, the
+    smallest breaking value for matches_pattern/accepted_values - and is gated by an uncorrelated
+    EXISTS on steward_counts: when no row-level check failed anywhere it reads nothing
+    (PostgreSQL: the scan is never executed; DuckDB: it stops before its aggregate gets a row).
+    A cross join with the constant list of checks unpivots the counts into one row per (column,
+    check). Failing rows: the group_by columns, steward_column, steward_check, steward_actual
+    (text), steward_expected, failing_rows (rows that broke a row-level check; NULL for
     distinct_count_between) and row_count. NULLs never break min_value, max_value,
     matches_pattern or accepted_values; an empty model (or group) never fails
     not_null_proportion. -#}
@@ -19,86 +24,87 @@
   {%- set groups = steward.internal_core_columns(group_by, 'column_profile', 'group_by') -%}
   {%- set text = dbt.type_string() -%}
   {%- set bigint = dbt.type_bigint() -%}
-  {%- set aggregates = ['count(*) as row_count'] -%}
-  {%- set flags = [] -%}
+  {%- set counts = ['count(*) as row_count'] -%}
+  {%- set details = [] -%}
+  {%- set broken = [] -%}
   {%- set actuals = [] -%}
   {%- set failing = [] -%}
   {%- set failed = [] -%}
   {%- for item in plan.checks -%}
-    {%- set i = loop.index -%}
-    {%- set v = 'steward_v' ~ item.column_index -%}
-    {%- set f = 'steward_f' ~ i -%}
+    {%- set n = 'steward_n' ~ loop.index -%}
+    {%- set a = 'steward_a' ~ loop.index -%}
+    {%- set c = item.column -%}
     {%- if item.check == 'not_null_proportion' -%}
-      {%- set non_null = 'p.' ~ v ~ '_non_null' -%}
-      {%- do aggregates.append('count(' ~ v ~ ') as ' ~ v ~ '_non_null') -%}
-      {%- do actuals.append('cast(cast(round(cast(' ~ non_null ~ ' as ' ~ dbt.type_numeric() ~ ') / nullif(p.row_count, 0), 6) as '
+      {%- do counts.append('count(' ~ c ~ ') as ' ~ n) -%}
+      {%- do actuals.append('cast(cast(round(cast(p.' ~ n ~ ' as ' ~ dbt.type_numeric() ~ ') / nullif(p.row_count, 0), 6) as '
           ~ dbt.type_numeric() ~ ') as ' ~ text ~ ')') -%}
-      {%- do failing.append('p.row_count - ' ~ non_null) -%}
-      {%- do failed.append('p.row_count > 0 and ' ~ non_null ~ ' < ' ~ item.argument ~ ' * p.row_count') -%}
+      {%- do failing.append('p.row_count - p.' ~ n) -%}
+      {%- do failed.append('p.row_count > 0 and p.' ~ n ~ ' < ' ~ item.argument ~ ' * p.row_count') -%}
     {%- elif item.check == 'distinct_count_between' -%}
-      {%- do aggregates.append('count(distinct ' ~ v ~ ') as steward_a' ~ i) -%}
-      {%- do actuals.append('cast(p.steward_a' ~ i ~ ' as ' ~ text ~ ')') -%}
+      {%- do counts.append('count(distinct ' ~ c ~ ') as ' ~ n) -%}
+      {%- do actuals.append('cast(p.' ~ n ~ ' as ' ~ text ~ ')') -%}
       {%- do failing.append('null') -%}
       {%- set outside = [] -%}
       {%- if item.argument[0] is not none -%}
-        {%- do outside.append('p.steward_a' ~ i ~ ' < ' ~ item.argument[0]) -%}
+        {%- do outside.append('p.' ~ n ~ ' < ' ~ item.argument[0]) -%}
       {%- endif -%}
       {%- if item.argument[1] is not none -%}
-        {%- do outside.append('p.steward_a' ~ i ~ ' > ' ~ item.argument[1]) -%}
+        {%- do outside.append('p.' ~ n ~ ' > ' ~ item.argument[1]) -%}
       {%- endif -%}
       {%- do failed.append(outside | join(' or ')) -%}
     {%- else -%}
-      {#- row-level checks: a 0/1 flag per row (on the model's own column: steward_rows cannot
-          refer to its own aliases on PostgreSQL), its sum and an example (min/max) value -#}
-      {%- set c = item.column -%}
+      {#- row-level checks: the count of breaking rows here, an example value in steward_details -#}
       {%- if item.check == 'min_value' -%}
         {%- set condition = c ~ ' < ' ~ item.argument -%}
-        {%- do aggregates.append('min(' ~ v ~ ') as steward_a' ~ i) -%}
+        {%- do details.append('min(' ~ c ~ ') as ' ~ a) -%}
       {%- elif item.check == 'max_value' -%}
         {%- set condition = c ~ ' > ' ~ item.argument -%}
-        {%- do aggregates.append('max(' ~ v ~ ') as steward_a' ~ i) -%}
+        {%- do details.append('max(' ~ c ~ ') as ' ~ a) -%}
       {%- elif item.check == 'accepted_values' -%}
         {%- set condition = c ~ ' is not null and ' ~ c ~ ' not in (' ~ (item.argument | join(', ')) ~ ')' -%}
-        {%- do aggregates.append('min(case when ' ~ f ~ ' = 1 then cast(' ~ v ~ ' as ' ~ text ~ ') end) as steward_a' ~ i) -%}
+        {%- do details.append('min(case when ' ~ condition ~ ' then cast(' ~ c ~ ' as ' ~ text ~ ') end) as ' ~ a) -%}
       {%- else -%}
         {%- set condition = c ~ ' is not null and not '
             ~ steward.internal_core_regex_full_match('cast(' ~ c ~ ' as ' ~ text ~ ')', item.argument) -%}
-        {%- do aggregates.append('min(case when ' ~ f ~ ' = 1 then cast(' ~ v ~ ' as ' ~ text ~ ') end) as steward_a' ~ i) -%}
+        {%- do details.append('min(case when ' ~ condition ~ ' then cast(' ~ c ~ ' as ' ~ text ~ ') end) as ' ~ a) -%}
       {%- endif -%}
-      {%- do flags.append('case when ' ~ condition ~ ' then 1 else 0 end as ' ~ f) -%}
-      {%- do aggregates.append('coalesce(sum(' ~ f ~ '), 0) as ' ~ f ~ '_count') -%}
-      {%- do actuals.append('cast(p.steward_a' ~ i ~ ' as ' ~ text ~ ')') -%}
-      {%- do failing.append('p.' ~ f ~ '_count') -%}
-      {%- do failed.append('p.' ~ f ~ '_count > 0') -%}
+      {%- do counts.append('coalesce(sum(case when ' ~ condition ~ ' then 1 else 0 end), 0) as ' ~ n) -%}
+      {%- do broken.append(n ~ ' > 0') -%}
+      {%- do actuals.append('cast(d.' ~ a ~ ' as ' ~ text ~ ')') -%}
+      {%- do failing.append('p.' ~ n) -%}
+      {%- do failed.append('p.' ~ n ~ ' > 0') -%}
     {%- endif -%}
   {%- endfor %}
-with steward_rows as (
+with steward_counts as (
     select
         {%- for column in groups %}
         {{ column }},
         {%- endfor %}
-        {%- for column in plan.columns %}
-        {{ column }} as steward_v{{ loop.index0 }}{{ ',' if flags or not loop.last }}
-        {%- endfor %}
-        {%- for flag in flags %}
-        {{ flag }}{{ ',' if not loop.last }}
+        {%- for count in counts %}
+        {{ count }}{{ ',' if not loop.last }}
         {%- endfor %}
     from {{ model }}
-),
-
-steward_profile as (
-    select
-        {%- for column in groups %}
-        {{ column }},
-        {%- endfor %}
-        {%- for aggregate in aggregates %}
-        {{ aggregate }}{{ ',' if not loop.last }}
-        {%- endfor %}
-    from steward_rows
     {%- if groups %}
     group by {{ groups | join(', ') }}
     {%- endif %}
 ),
+{%- if details %}
+
+steward_details as (
+    select
+        {%- for column in groups %}
+        {{ column }},
+        {%- endfor %}
+        {%- for detail in details %}
+        {{ detail }}{{ ',' if not loop.last }}
+        {%- endfor %}
+    from {{ model }}
+    where exists (select 1 from steward_counts where {{ broken | join(' or ') }})
+    {%- if groups %}
+    group by {{ groups | join(', ') }}
+    {%- endif %}
+),
+{%- endif %}
 
 steward_checks as (
     {%- for item in plan.checks %}
@@ -135,7 +141,15 @@ steward_results as (
             when {{ loop.index }} then case when {{ condition }} then 1 else 0 end
             {%- endfor %}
         end as steward_failed
-    from steward_profile as p
+    from steward_counts as p
+    {%- if details %}
+    {%- if groups %}
+    left join steward_details as d
+        on {% for column in groups %}{{ steward.internal_core_null_safe_equal('p.' ~ column, 'd.' ~ column) }}{{ ' and ' if not loop.last }}{% endfor %}
+    {%- else %}
+    cross join steward_details as d
+    {%- endif %}
+    {%- endif %}
     cross join steward_checks as c
 )
 

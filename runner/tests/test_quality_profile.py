@@ -7,7 +7,9 @@ and their context columns checked here."""
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from harness import dbt_error_text
@@ -99,12 +101,46 @@ def test_group_by_gives_one_row_per_failing_group_column_and_check(integration_p
     ]
 
 
-def test_compiled_sql_reads_the_model_once(integration_project):
-    """One scan: the model is named in exactly one FROM, whatever the number of checks."""
-    result = profile_results(integration_project)["profile_column_profile_fail"]
-    compiled = result.node.compiled_code
-    assert compiled.count("profile_customers") == 1, compiled
-    assert compiled.count("from steward_rows") == 1 and compiled.count("from steward_profile") == 1
+def test_compiled_sql_reads_the_model_in_a_counts_pass_and_a_gated_details_pass(integration_project):
+    """The model is named in exactly two FROMs whatever the number of checks: the counts and the details."""
+    compiled = profile_results(integration_project)["profile_column_profile_fail"].node.compiled_code
+    assert compiled.count("profile_customers") == 2, compiled
+    assert "steward_counts as (" in compiled and "steward_details as (" in compiled, compiled
+
+
+def details_pass_reads(project, test_name: str) -> list[int]:
+    """Per scan of profile_customers in the details pass of the test's executed plan: the rows that got past
+    the gate. PostgreSQL: the scans outside the materialized steward_counts CTE, rows per loop (0 for a scan
+    that is never executed); DuckDB: the scans whose parent joins them to the gate (DuckDB's scan
+    may read its first vector before the empty gate ends it), the rows that join emitted."""
+    sql = profile_results(project)[test_name].node.compiled_code
+    [plan] = project.warehouse.query(f"explain (analyze, format json) {sql}")
+    if project.adapter == "postgres":
+        [root] = plan[0] if isinstance(plan[0], list) else json.loads(plan[0])
+
+        def walk_postgres(node: dict[str, Any], in_counts: bool) -> list[int]:
+            in_counts = in_counts or node.get("Subplan Name") == "CTE steward_counts"
+            own = ([node["Actual Rows"] if node["Actual Loops"] else 0]
+                   if not in_counts and node.get("Relation Name") == "profile_customers" else [])
+            return own + [rows for child in node.get("Plans", []) for rows in walk_postgres(child, in_counts)]
+
+        return walk_postgres(root["Plan"], False)
+
+    def walk_duckdb(node: dict[str, Any]) -> list[int]:
+        own = [node["intermediate_rows"] for child in node.get("children", [])
+               if ("JOIN" in node["type"] or node["type"] == "CROSS_PRODUCT") and child["type"] == "TABLE_SCAN"
+               and str(child["extra_info"].get("Table", "")).endswith(".profile_customers")]
+        return own + [rows for child in node.get("children", []) for rows in walk_duckdb(child)]
+
+    profile = json.loads(plan[1])
+    return [rows for root in profile.get("operator", []) for rows in walk_duckdb(root)]
+
+
+def test_passing_profile_never_reads_rows_into_its_details_pass(integration_project):
+    """Executed plans: the details scan of a passing profile, gated on a failed row-level check, lets no
+    row through (PostgreSQL: it is never executed); a failing profile's lets the model's 8 rows through."""
+    assert details_pass_reads(integration_project, "profile_column_profile_pass") == [0]
+    assert details_pass_reads(integration_project, "profile_column_profile_fail") == [8]
 
 
 @pytest.mark.parametrize(("checks", "message"), [
