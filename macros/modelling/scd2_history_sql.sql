@@ -111,7 +111,11 @@ loaded_events as {{ inline }} (
 ),
 {#- Each event meets its key's current version. An event that is that version (its instant and values,
     re-read within the grace window) is dropped; a key whose one remaining event is a change after its
-    live current version takes the fast path, as for a state source; every other key is re-stitched. #}
+    live current version and after the watermark takes the fast path, as for a state source; every other
+    key is re-stitched. An event no later than the watermark or its key's current version is late: events
+    loaded before the watermark may follow it, among them no-op events that collapsed into the version
+    before them and are a change again once the late event precedes them, so a late key's older events
+    are read back from the source. #}
 {#- The current versions of the keys with new events only: a semi join the engine drives from the few new
     events, not a hash table of every current version. #}
 event_current_versions as (
@@ -128,7 +132,8 @@ unknown_events as (
         e.*,
         cur.{{ m.valid_from }} as stw_current_from,
         cur.{{ keys[0] }} is not null and not cur.{{ m.is_deleted }} as stw_current_live,
-        cur.{{ m.row_hash }} as stw_current_hash
+        cur.{{ m.row_hash }} as stw_current_hash,
+        e.stw_event_at <= {{ s.since }} or coalesce(e.stw_event_at <= cur.{{ m.valid_from }}, false) as stw_late
     from loaded_events as e
     left join event_current_versions as cur
         on {% for k in keys %}cur.{{ k }} = e.{{ k }}{% if not loop.last %} and {% endif %}{% endfor %}
@@ -142,7 +147,7 @@ new_events as (
         e.*,
         count(*) over (partition by {% for k in keys %}e.{{ k }}{% if not loop.last %}, {% endif %}{% endfor %}) = 1
             and not e.stw_is_delete and e.stw_current_live and e.stw_event_at > e.stw_current_from
-            and e.stw_hash <> e.stw_current_hash as stw_fast
+            and e.stw_hash <> e.stw_current_hash and not e.stw_late as stw_fast
     from unknown_events as e
 ),
 {% elif s.source_kind == 'changelog' %}
@@ -322,7 +327,9 @@ fast_events as (
     select * from new_events where stw_fast
 ),
 restitched_events as (
-    select {{ payload_list }}, stw_event_at, stw_loaded_at, stw_is_delete from new_events where not stw_fast
+    select {{ payload_list }}, stw_event_at, stw_loaded_at, stw_is_delete
+        {%- if s.changelog_watermark %}, stw_late{% endif %}
+    from new_events where not stw_fast
 ),
 {%- set restitched = 'restitched_events' %}
 {%- else %}
@@ -330,6 +337,9 @@ restitched_events as (
 {%- endif %}
 affected_keys as (
     select {{ partition }}, min(stw_event_at) as stw_window_start
+        {%- if s.changelog_watermark %},
+        max(case when stw_late then 1 else 0 end) = 1 as stw_late
+        {%- endif %}
     from {{ restitched }}
     group by {{ partition }}
 ),
@@ -342,6 +352,26 @@ window_events as (
     inner join affected_keys as a
         on {% for k in keys %}a.{{ k }} = e.{{ k }}{% if not loop.last %} and {% endif %}{% endfor %}
     where e.stw_event_at >= a.stw_window_start
+),
+{%- set restitched = 'window_events' %}
+{%- elif s.changelog_watermark %}
+{#- A late key's events loaded before the watermark, from its first new event on, join its new ones
+    as the re-stitch above does without loaded_at; only late keys are read back, so a run without
+    late events reads nothing more. #}
+window_events as (
+    select {{ payload_list }}, stw_event_at, stw_loaded_at, stw_is_delete
+    from restitched_events
+    union all
+    select
+        {% for c in s.payload %}e.{{ c }}, {% endfor %}
+        cast(e.{{ s.updated_at }} as {{ ts }}),
+        cast(e.{{ s.loaded_at }} as {{ ts }}),
+        {{ is_delete }}
+    from source_data as e
+    inner join affected_keys as a
+        on {% for k in keys %}a.{{ k }} = e.{{ k }} and {% endfor %}a.stw_late
+    where cast(e.{{ s.loaded_at }} as {{ ts }}) <= {{ s.since }}
+        and cast(e.{{ s.updated_at }} as {{ ts }}) >= a.stw_window_start
 ),
 {%- set restitched = 'window_events' %}
 {%- endif %}

@@ -87,6 +87,8 @@ def batches(integration_project, sequence_manifest):
             "watermark_physical": physical_rows(integration_project, "scd2_watermark_history"),
             "late": history(integration_project, "scd2_late_changelog"),
             "late_physical": physical_rows(integration_project, "scd2_late_changelog"),
+            "late_loaded": history(integration_project, "scd2_late_changelog_loaded"),
+            "late_loaded_physical": physical_rows(integration_project, "scd2_late_changelog_loaded"),
             "changelog_with_new_column": history(integration_project, "scd2_history_changelog",
                                                  extra=", tier_code") if batch >= 5 else None,
         }
@@ -264,6 +266,25 @@ def test_changelog_without_loaded_at_captures_late_events_older_than_the_history
     ]
 
 
+def test_changelog_with_loaded_at_reads_back_the_older_events_of_a_late_key(batches):
+    """With loaded_at a run reads the events loaded past the watermark; a key with a late event also has
+    its older events read back from the source, so a no-op event loaded runs before (and so not read
+    again) that follows the late change becomes a change back, as without loaded_at."""
+    # Batch 5 (watermark 01-03 10:00) reads customer 2's late change at 01-01 12:00 but not its no-op
+    # event at 15:00, loaded on 01-03 10:00: without reading it back, silver would be current.
+    customer_2 = [row for row in batches[5]["late_loaded"] if row[0] == 2]
+    assert customer_2 == [
+        (2, ts("2024-01-01 09:00"), ts("2024-01-01 12:00"), False, False, "b@example.com", "gold"),
+        (2, ts("2024-01-01 12:00"), ts("2024-01-01 15:00"), False, False, "b@example.com", "silver"),
+        (2, ts("2024-01-01 15:00"), None, True, False, "b@example.com", "gold"),
+    ]
+    # Every batch keeps the history of the same log read without loaded_at (checked row by row above).
+    for batch in BATCHES:
+        assert batches[batch]["late_loaded"] == batches[batch]["late"]
+    # The same log again: nothing written.
+    assert batches[4]["late_loaded_physical"] == batches[3]["late_loaded_physical"]
+
+
 def test_full_refresh_of_a_changelog_rebuilds_the_same_history(batches, integration_project, sequence_manifest):
     # The same versions; only tier_code, new in batch 5, is now filled in for older versions too.
     incremental = history(integration_project, "scd2_history_changelog")
@@ -284,7 +305,7 @@ def test_plain_case_equals_dbt_snapshot(batches, integration_project):
 def test_exactly_one_current_row_per_key_and_no_overlaps(batches, integration_project):
     schema = integration_project.warehouse.schema_prefix
     for model in ("scd2_history_changelog", "scd2_history_state", "scd2_plain_history", "scd2_history_paths",
-                  "scd2_watermark_history", "scd2_late_changelog"):
+                  "scd2_watermark_history", "scd2_late_changelog", "scd2_late_changelog_loaded"):
         assert integration_project.warehouse.query(
             f"select customer_id from {schema}.{model} group by customer_id "
             "having sum(case when is_current then 1 else 0 end) <> 1") == []
